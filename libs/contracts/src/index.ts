@@ -1,0 +1,5 @@
+export * from './queues.js';
+export * from './swap-report.js';
+export * from './swap-job.js';
+export * from './swap-events.js';
+export * from './host-heartbeat.js';

@@ -1,0 +1,2 @@
+export * from './kernel.port.js';
+export * from './kernel-action.error.js';

@@ -1,0 +1,3 @@
+import { ensureSystemDeps } from './system-deps.js';
+
+ensureSystemDeps(process.argv.slice(2));

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * A Redis for one test run or one demo: a private redis-server on a unix socket in a temp dir
+ * (no port to collide with, nothing shared), `maxmemory-policy noeviction` as BullMQ requires.
+* `url` is what ioredis takes: the socket path. When REDIS_URL is set, that Redis is used instead and nothing is started.
+ */
+export interface PrivateRedis {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const external = process.env['REDIS_URL'];
+  if (external) return { url: external, stop: async () => undefined };
+
+  const dir = mkdtempSync(join(tmpdir(), 'hotswap-redis-'));
+  const socket = join(dir, 'redis.sock');
+  const child: ChildProcess = spawn(
+    'redis-server',
+    [
+      '--port', '0',
+      '--unixsocket', socket,
+      '--unixsocketperm', '700',
+      '--save', '',
+      '--appendonly', 'no',
+      '--maxmemory-policy', 'noeviction',
+      '--dir', dir,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 200 && !existsSync(socket); i++) {
+    if (exited) throw new Error('redis-server exited at start (is it installed? run: apt-get install redis-server)');
+    await sleep(25);
+  }
+  if (!existsSync(socket)) throw new Error(`redis-server did not create ${socket} within 5 s`);
+  return {
+    url: socket,
+    stop: async () => {
+      if (!exited) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
