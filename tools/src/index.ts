@@ -1,2 +1,5 @@
 export * from './private-redis.js';
 export * from './system-deps.js';
+export * from './child-process.js';
+export * from './repo-paths.js';
+export * from './sim-fleet.js';

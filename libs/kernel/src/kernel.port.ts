@@ -119,7 +119,11 @@ export interface KernelPort {
   resolveTarget(spec: LoadSpec): Promise<ModuleTarget>;
   /** Every process with an open file or mapping whose device number is in `rdevs`. */
   census(rdevs: readonly string[]): Promise<Holder[]>;
-  /** Like census, but only looks at the processes in `scope` (cheap, for polling). */
+  /**
+   * Like census, but only looks at the processes in `scope` (cheap, for polling), and returns
+   * EVERY live process of the scope, with its files and mappings filtered to `rdevs` (possibly
+   * none): a process missing from the answer has exited.
+   */
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]>;
 
   /**

@@ -1,0 +1,78 @@
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { KernelPort } from '@hotswap/kernel';
+import type { Redis } from 'ioredis';
+import { join } from 'node:path';
+import { AGENT_CONFIG, KERNEL_PORT, REDIS } from './agent.tokens.js';
+import type { AgentConfig } from './config/agent.config.js';
+import { HealthController } from './health/health.controller.js';
+import { FileSwapJournal } from './journal/file-swap.journal.js';
+import { createKernelPort } from './kernel/kernel-port.factory.js';
+import { HostLock } from './lock/host.lock.js';
+import { logFields } from './logger.js';
+import { AgentMetrics } from './metrics/agent.metrics.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { redisConnection } from './queue/redis-connection.js';
+import { SwapEventPublisher } from './queue/swap-event.publisher.js';
+import { SwapQueueWorker } from './queue/swap-queue.worker.js';
+import { HeartbeatService } from './registry/heartbeat.service.js';
+import { SwapJobHandler } from './swap/swap-job.handler.js';
+import { AGENT_VERSION } from './version.js';
+
+/** Starts the worker and the heartbeat once everything is built; closes everything on shutdown. */
+class AgentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(SwapQueueWorker) private readonly worker: SwapQueueWorker,
+    @Inject(HeartbeatService) private readonly heartbeat: HeartbeatService,
+    @Inject(SwapEventPublisher) private readonly publisher: SwapEventPublisher,
+    @Inject(KERNEL_PORT) private readonly port: KernelPort,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.heartbeat.start();
+    await this.worker.start();
+  }
+
+  /** Idempotent, and every step runs even if an earlier one fails. */
+  async onApplicationShutdown(): Promise<void> {
+    this.heartbeat.stop();
+    const steps = [() => this.worker.close(), () => this.publisher.close(), () => this.port.close(), () => this.redis.quit()];
+    for (const step of steps) await step().catch(() => undefined);
+  }
+}
+
+@Module({})
+export class AgentModule {
+  static forConfig(config: AgentConfig, hostId: string): DynamicModule {
+    return {
+      module: AgentModule,
+      controllers: [MetricsController, HealthController],
+      providers: [
+        { provide: AGENT_CONFIG, useValue: config },
+        { provide: AgentMetrics, useFactory: () => new AgentMetrics(AGENT_VERSION) },
+        { provide: REDIS, useFactory: () => redisConnection(config.redisUrl) },
+        { provide: KERNEL_PORT, useFactory: () => createKernelPort(config) },
+        {
+          provide: SwapJobHandler,
+          inject: [KERNEL_PORT],
+          useFactory: (port: KernelPort) =>
+            new SwapJobHandler(hostId, port, new FileSwapJournal(join(config.stateDir, 'journal')), new HostLock(config.stateDir)),
+        },
+        { provide: SwapEventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new SwapEventPublisher(redis) },
+        {
+          provide: SwapQueueWorker,
+          inject: [REDIS, SwapJobHandler, SwapEventPublisher, AgentMetrics],
+          useFactory: (redis: Redis, handler: SwapJobHandler, publisher: SwapEventPublisher, metrics: AgentMetrics) =>
+            new SwapQueueWorker(hostId, redis, handler, publisher, metrics, logFields),
+        },
+        {
+          provide: HeartbeatService,
+          inject: [REDIS, SwapQueueWorker],
+          useFactory: (redis: Redis, worker: SwapQueueWorker) =>
+            new HeartbeatService(redis, hostId, config.labels, AGENT_VERSION, config.heartbeatMs, () => worker.busy(), logFields),
+        },
+        AgentLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { REDIS } from '../agent.tokens.js';
+
+@Controller()
+export class HealthController {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  @Get('healthz')
+  async health(): Promise<{ status: string; redis: string }> {
+    try {
+      await this.redis.ping();
+      return { status: 'ok', redis: 'up' };
+    } catch {
+      throw new HttpException({ status: 'degraded', redis: 'down' }, HttpStatus.SERVICE_UNAVAILABLE);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { HOSTS_KEY, hostKey } from '@hotswap/contracts';
+import type { Redis } from 'ioredis';
+import { release } from 'node:os';
+
+/**
+ * Registers this host in the controller's registry: a hash per host with the HostHeartbeat
+ * fields (labels JSON-encoded, numbers as strings, busy as "1"/"0") and its last-seen time as
+ * its score in the HOSTS_KEY sorted set. Written at once, then every interval.
+ */
+export class HeartbeatService {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly hostId: string,
+    private readonly labels: Record<string, string>,
+    private readonly agentVersion: string,
+    private readonly intervalMs: number,
+    private readonly busy: () => boolean,
+    private readonly log: (msg: string, fields: object) => void,
+  ) {}
+
+  metricsUrl: string | null = null;
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => {
+      this.beat().catch((error: Error) => this.log('heartbeat failed', { error: error.message }));
+    }, this.intervalMs);
+  }
+
+  async beat(): Promise<void> {
+    const now = Date.now();
+    await this.redis
+      .multi()
+      .hset(hostKey(this.hostId), {
+        hostId: this.hostId,
+        agentVersion: this.agentVersion,
+        kernel: release(),
+        labels: JSON.stringify(this.labels),
+        lastSeen: String(now),
+        busy: this.busy() ? '1' : '0',
+        metricsUrl: this.metricsUrl ?? '',
+      })
+      .zadd(HOSTS_KEY, now, this.hostId)
+      .exec();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

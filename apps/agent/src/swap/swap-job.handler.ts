@@ -1,0 +1,53 @@
+import type { SwapJob, SwapReport } from '@hotswap/contracts';
+import type { KernelPort } from '@hotswap/kernel';
+import { RunbookValidationError, validateRunbook } from '@hotswap/runbook';
+import { isTerminal, planFromRunbook, reportOf } from '@hotswap/swap';
+import type { FileSwapJournal } from '../journal/file-swap.journal.js';
+import type { HostLock } from '../lock/host.lock.js';
+import { reportWithoutSwap } from './outcome-report.js';
+import { SwapRunner, type SwapObserver } from './swap.runner.js';
+
+/**
+ * Runs one swap job on this host, framework-free so the daemon (BullMQ) and the one-host
+ * `swap` command share it. A job delivered twice runs once: the journal, keyed by the swap id,
+ * answers a finished swap with its report and resumes an unfinished one.
+ */
+export class SwapJobHandler {
+  constructor(
+    private readonly hostId: string,
+    private readonly port: KernelPort,
+    private readonly journal: FileSwapJournal,
+    private readonly lock: HostLock,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async handle(swapId: string, job: SwapJob, observer: SwapObserver): Promise<SwapReport> {
+    const journaled = await this.journal.read(swapId);
+    if (journaled?.state && isTerminal(journaled.state)) return reportOf(journaled.state);
+    if (!journaled && this.now() > job.notAfter) {
+      const late = Math.round((this.now() - job.notAfter) / 1000);
+      return reportWithoutSwap(swapId, this.hostId, 'expired', `job expired ${late} s ago (notAfter ${new Date(job.notAfter).toISOString()}); not run`, this.now());
+    }
+    let plan;
+    try {
+      plan = planFromRunbook(validateRunbook(job.runbook));
+    } catch (error) {
+      if (!(error instanceof RunbookValidationError)) throw error;
+      return reportWithoutSwap(swapId, this.hostId, 'refused', error.message, this.now());
+    }
+    await this.lock.acquire();
+    try {
+      const runner = new SwapRunner(this.port, this.journal.sink(swapId), observer, this.now);
+      if (journaled?.state) return await runner.run(journaled.state);
+      await this.journal.begin(swapId, job);
+      return await runner.run({ swapId, hostId: this.hostId, plan, at: this.now() });
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /** Swaps a previous agent left unfinished (it crashed): finish or roll them back first. */
+  async unfinished(): Promise<{ swapId: string; job: SwapJob }[]> {
+    return (await this.journal.unfinished()).map(({ swapId, job }) => ({ swapId, job }));
+  }
+}

@@ -1,0 +1,262 @@
+import type { RecoveryObservation, SwapPhase, SwapReport } from '@hotswap/contracts';
+import { KernelActionError, type Holder, type KernelPort } from '@hotswap/kernel';
+import {
+  closeRecoveries,
+  identitiesOf,
+  isTerminal,
+  next,
+  observeRecoveries,
+  resume,
+  start,
+  type KernelAction,
+  type SwapEffect,
+  type SwapEvent,
+  type SwapStart,
+  type SwapState,
+} from '@hotswap/swap';
+import { awaitModulesFree } from './await-modules-free.js';
+
+/** Where the runner writes every state before acting on it (see FileSwapJournal). */
+export interface SwapStateSink {
+  write(state: SwapState): Promise<void>;
+}
+
+/** Who hears about progress: the queue reporter, metrics, the one-host mode's output. */
+export interface SwapObserver {
+  step?(phase: SwapPhase, status: 'started' | 'completed' | 'failed' | 'blocked', detail?: string): void;
+  recovery?(observation: RecoveryObservation): void;
+  zombies?(count: number): void;
+}
+
+/**
+ * Performs the swap machine's effects against the kernel port and feeds the results back as
+ * events, one at a time. Every kernel action runs with a deadline: past it, the machine is told
+ * the action is stuck, and the action's promise is kept (never awaited) so that its eventual
+ * completion is still reported. Nothing here blocks the event loop.
+ */
+export class SwapRunner {
+  private state!: SwapState;
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly loops = new Set<{ stopped: boolean }>();
+  private readonly liveActions = new Set<number>();
+  private finish!: (report: SwapReport) => void;
+  private fail!: (error: unknown) => void;
+
+  constructor(
+    private readonly port: KernelPort,
+    private readonly journal: SwapStateSink,
+    private readonly observer: SwapObserver = {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Run a new swap, or resume one from its journaled state. Resolves with the final report. */
+  run(from: SwapStart | SwapState): Promise<SwapReport> {
+    const done = new Promise<SwapReport>((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+    });
+    this.enqueue(async () => {
+      if ('ctx' in from) {
+        this.state = from;
+        await this.perform(resume(from));
+      } else {
+        const t = start(from);
+        this.state = t.state;
+        await this.journal.write(t.state);
+        await this.perform(t.effects);
+      }
+    });
+    return done;
+  }
+
+  /** Feed one event: the transition is journaled before any of its effects start. */
+  private dispatch(event: SwapEvent): void {
+    this.enqueue(async () => {
+      if (this.stopped) return;
+      const t = next(this.state, event);
+      if (t.state === this.state && t.effects.length === 0) return;
+      this.state = t.state;
+      await this.journal.write(t.state);
+      await this.perform(t.effects);
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(work).catch((error: unknown) => {
+      this.stop();
+      this.fail(error);
+    });
+  }
+
+  private async perform(effects: readonly SwapEffect[]): Promise<void> {
+    for (const effect of effects) this.performOne(effect);
+    if (isTerminal(this.state)) this.stop();
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    for (const loop of this.loops) loop.stopped = true;
+  }
+
+  private performOne(effect: SwapEffect): void {
+    switch (effect.kind) {
+      case 'progress':
+        this.observer.step?.(effect.phase, effect.status, effect.detail);
+        return;
+      case 'finished':
+        this.finish(effect.report);
+        return;
+      case 'inspect':
+        this.query(async () => {
+          const devices = await this.port.findDevices(effect.devices);
+          const modules = await Promise.all(effect.modules.map((m) => this.port.module(m)));
+          const targets = await Promise.all(effect.loads.map((l) => this.port.resolveTarget(l)));
+          const rdevs = [...new Set(devices.flatMap((d) => d.nodes.map((n) => n.rdev)))];
+          const holders = rdevs.length > 0 ? await this.port.census(rdevs) : [];
+          return { kind: 'inspected', at: this.now(), devices, modules, targets, holders };
+        });
+        return;
+      case 'census':
+        this.query(async () => {
+          const holders = await this.port.census(effect.rdevs);
+          if (effect.purpose === 'zombies') this.observer.zombies?.(holders.reduce((n, h) => n + h.files.length, 0));
+          return { kind: 'census-taken', at: this.now(), purpose: effect.purpose, holders };
+        });
+        return;
+      case 'action':
+        this.startAction(effect.id, effect.action, effect.deadlineMs);
+        return;
+      case 'await-modules-free':
+        this.query(async () => {
+          const result = await awaitModulesFree(this.port, effect.modules, effect.deadlineMs, effect.pollMs, this.now, this.loop());
+          return { ...result, at: this.now() };
+        });
+        return;
+      case 'read-state':
+        this.query(async () => ({
+          kind: 'state-read',
+          at: this.now(),
+          modules: await Promise.all(effect.modules.map((m) => this.port.module(m))),
+          devices: await Promise.all(effect.devices.map((d) => this.port.device(d))),
+        }));
+        return;
+      case 'watch-recovery':
+        this.query(() => this.watchRecovery(effect));
+        return;
+      case 'watch-blocking':
+        void this.watchBlocking(effect.actionId, effect.rdevs, effect.pollMs);
+        return;
+      case 'timer':
+        setTimeout(() => this.dispatch({ kind: 'timer-fired', at: this.now(), name: effect.name }), effect.ms).unref();
+        return;
+    }
+  }
+
+  /** Run a read-only query; its failure becomes a `query-failed` event. */
+  private query(read: () => Promise<SwapEvent>): void {
+    read().then(
+      (event) => this.dispatch(event),
+      (error: unknown) => this.dispatch({ kind: 'query-failed', at: this.now(), error: messageOf(error) }),
+    );
+  }
+
+  private startAction(id: number, action: KernelAction, deadlineMs: number): void {
+    this.liveActions.add(id);
+    const timer = setTimeout(() => {
+      if (this.liveActions.has(id)) this.dispatch({ kind: 'action-stuck', at: this.now(), id });
+    }, deadlineMs);
+    this.act(action).then(
+      () => {
+        clearTimeout(timer);
+        this.liveActions.delete(id);
+        this.dispatch({ kind: 'action-done', at: this.now(), id });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        this.liveActions.delete(id);
+        this.dispatch({ kind: 'action-failed', at: this.now(), id, error: messageOf(error) });
+      },
+    );
+  }
+
+  /**
+   * Kernel actions, made idempotent so that a runner resumed from its journal can perform its
+   * state's action again: an unbound device is not unbound twice, a bound one not bound twice,
+   * modules already gone are not unloaded again.
+   */
+  private async act(action: KernelAction): Promise<void> {
+    switch (action.kind) {
+      case 'unbind': {
+        const device = await this.port.device(action.device);
+        if (device && device.driver === null) return;
+        return this.port.unbind(action.device);
+      }
+      case 'bind': {
+        const device = await this.port.device(action.device);
+        if (device?.driver === action.driver) return;
+        return this.port.bind(action.device, action.driver);
+      }
+      case 'unload': {
+        const loaded = await Promise.all(action.modules.map((m) => this.port.module(m)));
+        const present = action.modules.filter((_, i) => loaded[i] !== null);
+        if (present.length === 0) return;
+        return this.port.unload(present);
+      }
+      case 'load':
+        return this.port.load(action.spec);
+      case 'signal':
+        return this.port.signal(action.pid, action.signal);
+    }
+  }
+
+  private async watchRecovery(effect: Extract<SwapEffect, { kind: 'watch-recovery' }>): Promise<SwapEvent> {
+    const loop = this.loop();
+    const newIds = identitiesOf(effect.newNodes.map((n) => ({ path: '', ...n })));
+    const rdevs = [...new Set(effect.newNodes.map((n) => n.rdev))];
+    const deadline = this.now() + effect.deadlineMs;
+    const known: RecoveryObservation[] = [];
+    let watched: Holder[] = [];
+    while (!loop.stopped && known.length < effect.tracked.length) {
+      watched = await this.port.watch(effect.scope, rdevs);
+      for (const observation of observeRecoveries(effect.tracked, known, watched, newIds, this.now())) {
+        known.push(observation);
+        this.observer.recovery?.(observation);
+      }
+      if (known.length >= effect.tracked.length || this.now() >= deadline) break;
+      await sleep(effect.pollMs);
+    }
+    const left = closeRecoveries(effect.tracked, known, watched);
+    for (const observation of left) this.observer.recovery?.(observation);
+    this.loops.delete(loop);
+    return { kind: 'recovery-ended', at: this.now(), report: [...known, ...left] };
+  }
+
+  /** While an unbind is stuck, keep telling the machine who still holds the device. */
+  private async watchBlocking(actionId: number, rdevs: readonly string[], pollMs: number): Promise<void> {
+    const loop = this.loop();
+    while (!loop.stopped && this.liveActions.has(actionId)) {
+      try {
+        const holders = await this.port.census(rdevs);
+        this.dispatch({ kind: 'census-taken', at: this.now(), purpose: 'blocking', holders });
+      } catch {
+        // A failed poll is retried at the next interval; the stuck action is what matters.
+      }
+      await sleep(pollMs);
+    }
+    this.loops.delete(loop);
+  }
+
+  private loop(): { stopped: boolean } {
+    const loop = { stopped: this.stopped };
+    this.loops.add(loop);
+    return loop;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function messageOf(error: unknown): string {
+  if (error instanceof KernelActionError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

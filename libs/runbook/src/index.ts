@@ -1,0 +1,13 @@
+export { runbookSchema, runbookSpecSchema, RUNBOOK_API_VERSION, RUNBOOK_KIND } from './runbook.schema.js';
+export type { Runbook, RunbookSpec } from './runbook.schema.js';
+export type { ModuleStep, ModuleTargetSpec } from './module-step.schema.js';
+export type { DeviceSelector } from './device-selector.schema.js';
+export type { Deadlines } from './deadlines.schema.js';
+export { MAX_DEADLINE_SECONDS } from './deadlines.schema.js';
+export type { BlockedUnbindPolicy } from './blocked-unbind.schema.js';
+export type { RecoverySettings } from './recovery.schema.js';
+export type { HostSelector } from './host-selector.schema.js';
+export { parseRunbook, validateRunbook } from './runbook.parser.js';
+export { requireHosts } from './runbook-hosts.guard.js';
+export { RunbookValidationError, formatRunbookIssue } from './runbook-validation.error.js';
+export type { RunbookIssue } from './runbook-validation.error.js';

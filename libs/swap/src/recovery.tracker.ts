@@ -1,0 +1,72 @@
+import type { RecoveryObservation } from '@hotswap/contracts';
+import type { Holder } from '@hotswap/kernel';
+import { holdsAny, type FileIdentity } from './file-identity.js';
+
+/**
+ * Recovery measurement by observing the host, never by asking the application.
+ *
+ * A tracked holder is a process that held the old device before the swap. Its clock starts
+ * (`t0Ms`) when the unbind write returned (revoke scheme) or when it was seen to close its file
+ * (wait scheme). It has recovered at the first poll that shows it holding a file or mapping on a
+ * NEW node (identity = device number + inode). If it is gone and another process of its unit
+ * (systemd unit, container) holds the new node, its service was restarted: that counts as
+ * "restarted", not as "not recovered".
+ */
+export interface TrackedHolder {
+  readonly pid: number;
+  readonly comm: string;
+  readonly unit: string | null;
+  readonly t0Ms: number;
+  readonly predictedErrno: string;
+}
+
+/** New observations from one poll of the watched processes, at time `atMs`. */
+export function observeRecoveries(
+  tracked: readonly TrackedHolder[],
+  known: readonly RecoveryObservation[],
+  watched: readonly Holder[],
+  newIds: ReadonlySet<FileIdentity>,
+  atMs: number,
+): RecoveryObservation[] {
+  const done = new Set(known.map((o) => o.pid));
+  const claimed = new Set(known.flatMap((o) => (o.newPid === undefined ? [] : [o.newPid])));
+  const byPid = new Map(watched.map((h) => [h.pid, h]));
+  const trackedPids = new Set(tracked.map((t) => t.pid));
+  const found: RecoveryObservation[] = [];
+  const seconds = (t: TrackedHolder): number => Math.max(0, (atMs - t.t0Ms) / 1000);
+
+  for (const t of tracked) {
+    if (done.has(t.pid)) continue;
+    const self = byPid.get(t.pid);
+    if (self) {
+      if (holdsAny(self, newIds)) found.push({ ...base(t), status: 'recovered', seconds: seconds(t) });
+      continue;
+    }
+    if (t.unit === null) continue;
+    const successor = watched.find(
+      (h) => h.unit === t.unit && !trackedPids.has(h.pid) && !claimed.has(h.pid) && holdsAny(h, newIds),
+    );
+    if (successor) {
+      claimed.add(successor.pid);
+      found.push({ ...base(t), status: 'restarted', seconds: seconds(t), newPid: successor.pid });
+    }
+  }
+  return found;
+}
+
+/** What is left when the watch ends: exited (gone, no successor) or not recovered. */
+export function closeRecoveries(
+  tracked: readonly TrackedHolder[],
+  known: readonly RecoveryObservation[],
+  watched: readonly Holder[],
+): RecoveryObservation[] {
+  const done = new Set(known.map((o) => o.pid));
+  const alive = new Set(watched.map((h) => h.pid));
+  return tracked
+    .filter((t) => !done.has(t.pid))
+    .map((t) => ({ ...base(t), status: alive.has(t.pid) ? 'not-recovered' : 'exited', seconds: null }));
+}
+
+function base(t: TrackedHolder): Pick<RecoveryObservation, 'pid' | 'comm' | 'unit' | 'predictedErrno'> {
+  return { pid: t.pid, comm: t.comm, unit: t.unit, predictedErrno: t.predictedErrno };
+}

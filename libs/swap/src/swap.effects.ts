@@ -1,0 +1,100 @@
+import type { SwapPhase, SwapReport } from '@hotswap/contracts';
+import type {
+  BoundDevice,
+  DeviceQuery,
+  DeviceRef,
+  Holder,
+  LoadSpec,
+  LoadedModule,
+  ModuleTarget,
+  WatchScope,
+} from '@hotswap/kernel';
+import type { TrackedHolder } from './recovery.tracker.js';
+
+/**
+ * The vocabulary between the pure swap machine and its runner. The machine asks for effects;
+ * the runner performs them against the kernel port and answers with events. Every event
+ * carries the time it happened (`at`, epoch ms) so the machine never reads a clock.
+ */
+
+/** A kernel action. It may block in the kernel: the runner enforces `deadlineMs`. */
+export type KernelAction =
+  | { readonly kind: 'unbind'; readonly device: DeviceRef }
+  | { readonly kind: 'bind'; readonly device: DeviceRef; readonly driver: string }
+  | { readonly kind: 'unload'; readonly modules: readonly string[] }
+  | { readonly kind: 'load'; readonly spec: LoadSpec }
+  | { readonly kind: 'signal'; readonly pid: number; readonly signal: 'SIGTERM' | 'SIGKILL' };
+
+export type SwapEffect =
+  /** Look at the host: devices, stack modules, load targets, holders of the device nodes. */
+  | {
+      readonly kind: 'inspect';
+      readonly devices: DeviceQuery;
+      readonly modules: readonly string[];
+      readonly loads: readonly LoadSpec[];
+    }
+  /** Who holds files or mappings with these device numbers (old nodes: zombies included). */
+  | { readonly kind: 'census'; readonly purpose: 'zombies' | 'blocking'; readonly rdevs: readonly string[] }
+  | { readonly kind: 'action'; readonly id: number; readonly action: KernelAction; readonly deadlineMs: number }
+  /** Poll refcounts until every stack module can be unloaded, or the deadline passes. */
+  | {
+      readonly kind: 'await-modules-free';
+      readonly modules: readonly string[];
+      readonly deadlineMs: number;
+      readonly pollMs: number;
+    }
+  /** Read the loaded modules and the devices again (after load and rebind). */
+  | { readonly kind: 'read-state'; readonly modules: readonly string[]; readonly devices: readonly DeviceRef[] }
+  /** Poll the holders until each has reopened a new node, or the deadline passes. */
+  | {
+      readonly kind: 'watch-recovery';
+      readonly tracked: readonly TrackedHolder[];
+      readonly scope: WatchScope;
+      readonly newNodes: readonly { rdev: string; ino: number }[];
+      readonly deadlineMs: number;
+      readonly pollMs: number;
+    }
+  /** Keep polling who holds a blocked device until the stuck unbind returns. */
+  | { readonly kind: 'watch-blocking'; readonly actionId: number; readonly rdevs: readonly string[]; readonly pollMs: number }
+  | { readonly kind: 'timer'; readonly name: 'grace'; readonly ms: number }
+  | {
+      readonly kind: 'progress';
+      readonly phase: SwapPhase;
+      readonly status: 'started' | 'completed' | 'failed' | 'blocked';
+      readonly detail?: string;
+    }
+  | { readonly kind: 'finished'; readonly report: SwapReport };
+
+export type SwapEvent =
+  | {
+      readonly kind: 'inspected';
+      readonly at: number;
+      readonly devices: readonly BoundDevice[];
+      readonly modules: readonly (LoadedModule | null)[];
+      readonly targets: readonly ModuleTarget[];
+      readonly holders: readonly Holder[];
+    }
+  | {
+      readonly kind: 'census-taken';
+      readonly at: number;
+      readonly purpose: 'zombies' | 'blocking';
+      readonly holders: readonly Holder[];
+    }
+  | { readonly kind: 'action-done'; readonly at: number; readonly id: number }
+  | { readonly kind: 'action-failed'; readonly at: number; readonly id: number; readonly error: string }
+  /** The action passed its deadline; it lives on, and a later done/failed will follow. */
+  | { readonly kind: 'action-stuck'; readonly at: number; readonly id: number }
+  | { readonly kind: 'modules-free'; readonly at: number; readonly waitedMs: number; readonly sawRefcnt: number }
+  | { readonly kind: 'modules-busy'; readonly at: number; readonly refcnts: Readonly<Record<string, number>> }
+  | {
+      readonly kind: 'state-read';
+      readonly at: number;
+      readonly modules: readonly (LoadedModule | null)[];
+      readonly devices: readonly (BoundDevice | null)[];
+    }
+  | { readonly kind: 'recovery-ended'; readonly at: number; readonly report: readonly RecoveryObservationLike[] }
+  | { readonly kind: 'timer-fired'; readonly at: number; readonly name: 'grace' }
+  /** A query (not an action) failed: the port could not read the host. */
+  | { readonly kind: 'query-failed'; readonly at: number; readonly error: string };
+
+export type RecoveryObservationLike = SwapReport['recoveries'][number];

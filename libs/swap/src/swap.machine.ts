@@ -1,0 +1,590 @@
+import type { BlockedUnbind, StepRecord, SwapOutcome, SwapPhase, SwapReport } from '@hotswap/contracts';
+import type { BoundDevice, DeviceNode, Holder, LoadedModule, ModuleTarget } from '@hotswap/kernel';
+import { holdsAny, identitiesOf, identityOf, type FileIdentity } from './file-identity.js';
+import type { TrackedHolder } from './recovery.tracker.js';
+import type { KernelAction, SwapEffect, SwapEvent } from './swap.effects.js';
+import type { SwapPlan } from './swap-plan.js';
+import { summarizeHolder } from './holder-summary.js';
+
+/**
+ * The per-host swap as one explicit state machine (DESIGN.md "Swap, per host"):
+ *
+ *   preflight -> unbind -> zombie-census -> zombie-wait -> unload -> load -> rebind -> verify
+ *     -> recovery-watch -> done
+ *   failure before unload -> restore-rebind (the old driver, once the device is free) -> failed-restored
+ *   failure after unload  -> restore-reload (previous files and params) -> rebind -> failed-restored
+ *
+ * `next(state, event)` is pure and returns the new state and the effects to perform. The
+ * runner persists every new state (journal, fsync) BEFORE performing its effects, and a
+ * restarted runner calls `resume(state)` to perform the current state's effects again; the
+ * kernel actions are idempotent for that reason (unbind of an unbound device, load of a loaded
+ * module and bind of a bound device are no-ops).
+ *
+ * An unbind past its deadline is never waited on: the machine records it as stuck, names the
+ * processes that hold the device, attempts nothing else on the host while it lives, and
+ * follows the blocked-unbind policy when it finally returns.
+ */
+
+export interface SwapContext {
+  readonly swapId: string;
+  readonly hostId: string;
+  readonly startedAt: number;
+  readonly plan: SwapPlan;
+  /** Devices as found in preflight, with their OLD nodes. */
+  readonly devices: readonly BoundDevice[];
+  /** The stack as it was loaded, in unload order: what a rollback reloads. */
+  readonly previous: readonly LoadedModule[];
+  /** Resolved load targets, in load order. */
+  readonly targets: readonly ModuleTarget[];
+  readonly holdersBefore: readonly Holder[];
+  /** Device id -> when its unbind returned. */
+  readonly unbound: Readonly<Record<string, number>>;
+  /** PID -> when it was seen to have closed its file on a blocked device (wait scheme). */
+  readonly closedAt: Readonly<Record<string, number>>;
+  readonly zombieFds: number;
+  readonly newNodes: readonly DeviceNode[];
+  readonly recoveries: SwapReport['recoveries'];
+  readonly steps: readonly StepRecord[];
+  readonly blocked: (BlockedUnbind & { readonly startedAt: number }) | null;
+  /** A kernel action past its deadline that has not returned yet. */
+  readonly stuck: { readonly id: number; readonly kind: KernelAction['kind'] } | null;
+  readonly nextActionId: number;
+  readonly error: string | null;
+  readonly unloadWait: { readonly waitedMs: number; readonly sawRefcnt: number } | null;
+}
+
+export type SwapPhaseState =
+  | { readonly phase: 'preflight' }
+  | { readonly phase: 'unbind'; readonly index: number; readonly actionId: number }
+  | { readonly phase: 'unbind-blocked'; readonly index: number; readonly actionId: number; readonly killed: boolean }
+  | { readonly phase: 'zombie-census' }
+  | { readonly phase: 'zombie-wait' }
+  | { readonly phase: 'unload'; readonly actionId: number }
+  | { readonly phase: 'load'; readonly index: number; readonly actionId: number }
+  | { readonly phase: 'rebind'; readonly index: number; readonly actionId: number }
+  | { readonly phase: 'verify'; readonly expect: 'target' | 'previous-driver' | 'previous-modules' }
+  | { readonly phase: 'recovery-watch'; readonly outcome: SwapOutcome }
+  | { readonly phase: 'restore-rebind'; readonly index: number; readonly actionId: number }
+  | {
+      readonly phase: 'restore-reload';
+      readonly stage: 'unload' | 'load' | 'bind';
+      readonly index: number;
+      readonly actionId: number;
+    }
+  | { readonly phase: 'done'; readonly outcome: SwapOutcome };
+
+export type SwapState = SwapPhaseState & { readonly ctx: SwapContext };
+
+export interface Transition {
+  readonly state: SwapState;
+  readonly effects: readonly SwapEffect[];
+}
+
+export interface SwapStart {
+  readonly swapId: string;
+  readonly hostId: string;
+  readonly plan: SwapPlan;
+  readonly at: number;
+}
+
+/** The errno calls on zombie FDs fail with; the agent cannot see it, so it is a prediction. */
+const PREDICTED_ERRNO = 'ENODEV';
+
+export function start(input: SwapStart): Transition {
+  const ctx: SwapContext = {
+    swapId: input.swapId,
+    hostId: input.hostId,
+    startedAt: input.at,
+    plan: input.plan,
+    devices: [],
+    previous: [],
+    targets: [],
+    holdersBefore: [],
+    unbound: {},
+    closedAt: {},
+    zombieFds: 0,
+    newNodes: [],
+    recoveries: [],
+    steps: [{ phase: 'preflight', startedAt: input.at, endedAt: null, ok: null }],
+    blocked: null,
+    stuck: null,
+    nextActionId: 1,
+    error: null,
+    unloadWait: null,
+  };
+  const state: SwapState = { phase: 'preflight', ctx };
+  return { state, effects: [{ kind: 'progress', phase: 'preflight', status: 'started' }, ...enter(state)] };
+}
+
+/** The effects of the current state, performed again by a runner restarted from its journal. */
+export function resume(state: SwapState): readonly SwapEffect[] {
+  return enter(state);
+}
+
+export function isTerminal(state: SwapState): state is SwapState & { phase: 'done' } {
+  return state.phase === 'done';
+}
+
+export function next(state: SwapState, event: SwapEvent): Transition {
+  const stay: Transition = { state, effects: [] };
+  if (state.phase === 'done') return stay;
+
+  // A stuck action that finally returns: clear it, then let the phase handle the result.
+  if ((event.kind === 'action-done' || event.kind === 'action-failed') && state.ctx.stuck?.id === event.id) {
+    state = { ...state, ctx: { ...state.ctx, stuck: null } };
+  }
+  if (event.kind === 'action-stuck') return onStuck(state, event.id, event.at);
+
+  switch (state.phase) {
+    case 'preflight':
+      if (event.kind === 'inspected') return onInspected(state, event);
+      if (event.kind === 'query-failed') return finish(state, event.at, 'refused', `cannot inspect host: ${event.error}`);
+      return stay;
+
+    case 'unbind':
+      if (!isAnswer(event, state.actionId)) return stay;
+      if (event.kind === 'action-failed') return restoreBeforeUnload(state, event.at, `unbind failed: ${event.error}`);
+      return afterUnbind(state, state.index, event.at);
+
+    case 'unbind-blocked':
+      return onBlocked(state, event);
+
+    case 'zombie-census':
+      if (event.kind === 'census-taken' && event.purpose === 'zombies') {
+        const old = oldIdentities(state.ctx);
+        const zombieFds = event.holders.reduce((n, h) => n + h.files.filter((f) => old.has(identityOf(f))).length, 0);
+        return go({ ...state, ctx: { ...state.ctx, zombieFds } }, { phase: 'zombie-wait' }, event.at, true, `${zombieFds} zombie FD(s)`);
+      }
+      if (event.kind === 'query-failed') return restoreBeforeUnload(state, event.at, `census failed: ${event.error}`);
+      return stay;
+
+    case 'zombie-wait':
+      if (event.kind === 'modules-free') {
+        const ctx = { ...state.ctx, unloadWait: { waitedMs: event.waitedMs, sawRefcnt: event.sawRefcnt } };
+        const detail = event.sawRefcnt > 0 ? `unload refused (refcnt ${event.sawRefcnt}) for ${event.waitedMs} ms` : 'free';
+        return goAction({ ...state, ctx }, (id) => ({ phase: 'unload', actionId: id }), event.at, true, detail);
+      }
+      if (event.kind === 'modules-busy') {
+        const refs = Object.entries(event.refcnts).map(([m, n]) => `${m} refcnt ${n}`).join(', ');
+        const pids = zombieHolderPids(state.ctx);
+        return restoreBeforeUnload(state, event.at, `modules still in use after ${state.ctx.plan.zombieCloseDeadlineMs} ms (${refs}); zombie FDs held by PIDs ${pids}`);
+      }
+      if (event.kind === 'query-failed') return restoreBeforeUnload(state, event.at, `refcnt check failed: ${event.error}`);
+      return stay;
+
+    case 'unload':
+      if (!isAnswer(event, state.actionId)) return stay;
+      if (event.kind === 'action-failed') return restoreAfterUnload(state, event.at, `unload failed: ${event.error}`);
+      return state.ctx.plan.loads.length === 0
+        ? goAction(state, (id) => ({ phase: 'rebind', index: 0, actionId: id }), event.at, true)
+        : goAction(state, (id) => ({ phase: 'load', index: 0, actionId: id }), event.at, true);
+
+    case 'load':
+      if (!isAnswer(event, state.actionId)) return stay;
+      if (event.kind === 'action-failed') return restoreAfterUnload(state, event.at, `load failed: ${event.error}`);
+      if (state.index + 1 < state.ctx.plan.loads.length) {
+        return goAction(state, (id) => ({ phase: 'load', index: state.index + 1, actionId: id }), event.at, true);
+      }
+      return goAction(state, (id) => ({ phase: 'rebind', index: 0, actionId: id }), event.at, true);
+
+    case 'rebind':
+      if (!isAnswer(event, state.actionId)) return stay;
+      if (event.kind === 'action-failed') return restoreAfterUnload(state, event.at, `rebind failed: ${event.error}`);
+      if (state.index + 1 < state.ctx.devices.length) {
+        return goAction(state, (id) => ({ phase: 'rebind', index: state.index + 1, actionId: id }), event.at, true);
+      }
+      return go(state, { phase: 'verify', expect: 'target' }, event.at, true);
+
+    case 'verify':
+      return onVerify(state, event);
+
+    case 'recovery-watch':
+      if (event.kind === 'recovery-ended') {
+        const ctx = { ...state.ctx, recoveries: event.report };
+        return finish({ ...state, ctx }, event.at, state.outcome, null, recoveryDetail(event.report));
+      }
+      if (event.kind === 'query-failed') return finish(state, event.at, state.outcome, null, `watch failed: ${event.error}`);
+      return stay;
+
+    case 'restore-rebind':
+      if (!isAnswer(event, state.actionId)) return stay;
+      if (event.kind === 'action-failed') return finish(state, event.at, 'failed', `restore: rebind of the old driver failed: ${event.error}`);
+      return nextRestoreRebind(state, state.index + 1, event.at);
+
+    case 'restore-reload':
+      return onRestoreReload(state, event);
+  }
+}
+
+function onInspected(state: SwapState, event: Extract<SwapEvent, { kind: 'inspected' }>): Transition {
+  const { plan } = state.ctx;
+  const refuse = (why: string): Transition => finish(state, event.at, 'refused', why);
+  if (event.devices.length === 0) {
+    return refuse(`no device on bus ${plan.devices.bus} is bound to driver ${plan.devices.driver}`);
+  }
+  const previous: LoadedModule[] = [];
+  for (const [i, name] of plan.modules.entries()) {
+    const mod = event.modules[i];
+    if (!mod) return refuse(`module ${name} is not loaded`);
+    if (!mod.unloadable) return refuse(`module ${name} is built in or permanent and cannot be unloaded`);
+    const outside = mod.holders.filter((h) => !plan.modules.includes(h));
+    if (outside.length > 0) return refuse(`module ${name} is used by ${outside.join(', ')}, which the runbook's stack does not unload`);
+    previous.push(mod);
+  }
+  const ctx: SwapContext = {
+    ...state.ctx,
+    devices: event.devices,
+    previous,
+    targets: event.targets,
+    holdersBefore: event.holders,
+  };
+  const next: SwapState = { ...state, ctx };
+  if (alreadyOnTarget(previous, event.targets)) {
+    return finish(next, event.at, 'skipped', null, 'already on the target (same srcversion)');
+  }
+  const detail = `${event.devices.length} device(s), ${event.holders.length} holder(s)`;
+  return goAction(next, (id) => ({ phase: 'unbind', index: 0, actionId: id }), event.at, true, detail);
+}
+
+/** Same srcversion (or, when either side has none, the same non-empty version) for every module. */
+function alreadyOnTarget(loaded: readonly LoadedModule[], targets: readonly ModuleTarget[]): boolean {
+  return loaded.every((mod) => {
+    const target = targets.find((t) => t.module === mod.name);
+    if (!target) return false;
+    if (mod.srcversion && target.srcversion) return mod.srcversion === target.srcversion;
+    return mod.version !== null && mod.version === target.version;
+  });
+}
+
+function afterUnbind(state: SwapState, index: number, at: number): Transition {
+  const device = state.ctx.devices[index];
+  const ctx = device ? { ...state.ctx, unbound: { ...state.ctx.unbound, [device.id]: at } } : state.ctx;
+  const moved: SwapState = { ...state, ctx };
+  if (index + 1 < ctx.devices.length) {
+    return goAction(moved, (id) => ({ phase: 'unbind', index: index + 1, actionId: id }), at, true);
+  }
+  return go(moved, { phase: 'zombie-census' }, at, true);
+}
+
+function onStuck(state: SwapState, id: number, at: number): Transition {
+  const kind = actionKindOf(state, id);
+  if (kind === null) return { state, effects: [] };
+  const ctx = { ...state.ctx, stuck: { id, kind } };
+  if (state.phase !== 'unbind' || state.actionId !== id) {
+    // Any other action past its deadline: nothing else is attempted until it returns.
+    return {
+      state: { ...state, ctx },
+      effects: [{ kind: 'progress', phase: state.phase as SwapPhase, status: 'blocked', detail: `${kind} past its deadline; waiting for it to return` }],
+    };
+  }
+  const device = ctx.devices[state.index];
+  const nodes = device?.nodes ?? [];
+  const ids = identitiesOf(nodes);
+  const holders = state.ctx.holdersBefore.filter((h) => holdsAny(h, ids));
+  const blocked = { device: device?.id ?? '?', sinceSeconds: 0, holders: holders.map(summarizeHolder), startedAt: at };
+  const detail = `unbind of ${blocked.device} did not return within ${ctx.plan.unbindDeadlineMs} ms; held by PIDs ${pidList(holders)}`;
+  const to = { phase: 'unbind-blocked', index: state.index, actionId: id, killed: false } as const;
+  const moved = go({ ...state, ctx: { ...ctx, blocked } }, to, at, false, detail, 'blocked');
+  if (ctx.plan.blockedUnbind.policy !== 'signal') return moved;
+  const signalled = signalHolders(moved.state as SwapState & { phase: 'unbind-blocked' }, 'SIGTERM');
+  return { state: signalled.state, effects: [...moved.effects, ...signalled.effects] };
+}
+
+function onBlocked(state: SwapState & { phase: 'unbind-blocked' }, event: SwapEvent): Transition {
+  const { ctx } = state;
+  const device = ctx.devices[state.index];
+  if (event.kind === 'census-taken' && event.purpose === 'blocking' && ctx.blocked) {
+    // Note when each blocking holder lets go: in the wait scheme its recovery clock starts there.
+    const ids = identitiesOf(device?.nodes ?? []);
+    const still = new Set(event.holders.filter((h) => holdsAny(h, ids)).map((h) => h.pid));
+    const closedAt = { ...ctx.closedAt };
+    for (const h of ctx.blocked.holders) if (!still.has(h.pid) && closedAt[h.pid] === undefined) closedAt[h.pid] = event.at;
+    const blocked = { ...ctx.blocked, sinceSeconds: (event.at - ctx.blocked.startedAt) / 1000 };
+    return { state: { ...state, ctx: { ...ctx, closedAt, blocked } }, effects: [] };
+  }
+  if (event.kind === 'timer-fired' && event.name === 'grace' && !state.killed) {
+    return signalHolders({ ...state, killed: true }, 'SIGKILL');
+  }
+  if (!isAnswer(event, state.actionId)) return { state, effects: [] };
+  const blocked = ctx.blocked ? { ...ctx.blocked, sinceSeconds: (event.at - ctx.blocked.startedAt) / 1000 } : null;
+  const settled: SwapState = { ...state, ctx: { ...ctx, blocked } };
+  if (event.kind === 'action-failed') return restoreBeforeUnload(settled, event.at, `unbind failed after blocking: ${event.error}`);
+  if (ctx.plan.blockedUnbind.policy === 'fail') {
+    const unbound = device ? { ...ctx.unbound, [device.id]: event.at } : ctx.unbound;
+    const why = `unbind of ${blocked?.device} blocked for ${blocked?.sinceSeconds.toFixed(1)} s by PIDs ${pidList(blocked?.holders ?? [])} (policy fail)`;
+    return restoreBeforeUnload({ ...settled, ctx: { ...settled.ctx, unbound } }, event.at, why);
+  }
+  return afterUnbind(settled, state.index, event.at);
+}
+
+/** Blocked-unbind policy `signal`: SIGTERM the holders now, SIGKILL whoever is left after the grace. */
+function signalHolders(state: SwapState & { phase: 'unbind-blocked' }, signal: 'SIGTERM' | 'SIGKILL'): Transition {
+  let ctx = state.ctx;
+  const effects: SwapEffect[] = [];
+  const holding = (ctx.blocked?.holders ?? []).filter((h) => ctx.closedAt[h.pid] === undefined);
+  for (const holder of holding) {
+    effects.push({ kind: 'action', id: ctx.nextActionId, action: { kind: 'signal', pid: holder.pid, signal }, deadlineMs: ctx.plan.actionDeadlineMs });
+    ctx = { ...ctx, nextActionId: ctx.nextActionId + 1 };
+  }
+  effects.push({ kind: 'progress', phase: 'unbind-blocked', status: 'blocked', detail: `${signal} sent to PIDs ${pidList(holding)}` });
+  return { state: { ...state, ctx }, effects };
+}
+
+function onVerify(state: SwapState & { phase: 'verify' }, event: SwapEvent): Transition {
+  if (event.kind === 'query-failed') {
+    return state.expect === 'target'
+      ? restoreAfterUnload(state, event.at, `verify failed: ${event.error}`)
+      : finish(state, event.at, 'failed', `restore: cannot read the host: ${event.error}`);
+  }
+  if (event.kind !== 'state-read') return { state, effects: [] };
+  const { ctx } = state;
+  const unboundDevice = event.devices.findIndex((d, i) => !d || d.driver !== ctx.devices[i]?.driver || (d.nodes.length === 0 && (ctx.devices[i]?.nodes.length ?? 0) > 0));
+  const mismatch = moduleMismatch(state, event.modules);
+  const newNodes = event.devices.flatMap((d) => d?.nodes ?? []);
+  const problem = unboundDevice >= 0 ? `device ${ctx.devices[unboundDevice]?.id} is not bound to ${ctx.plan.devices.driver} with its nodes` : mismatch;
+  if (problem !== null) {
+    return state.expect === 'target'
+      ? restoreAfterUnload(state, event.at, `verify: ${problem}`)
+      : finish(state, event.at, 'failed', `restore: ${problem}`);
+  }
+  const outcome: SwapOutcome = state.expect === 'target' ? 'succeeded' : 'failed-restored';
+  const detail = state.expect === 'target' ? `srcversion ${event.modules.map((m) => m?.srcversion).join(',')}` : 'previous driver bound';
+  return go({ ...state, ctx: { ...ctx, newNodes } }, { phase: 'recovery-watch', outcome }, event.at, true, detail);
+}
+
+function moduleMismatch(state: SwapState & { phase: 'verify' }, modules: readonly (LoadedModule | null)[]): string | null {
+  if (state.expect === 'previous-driver') return null;
+  const { ctx } = state;
+  for (const [i, name] of ctx.plan.modules.entries()) {
+    const loaded = modules[i];
+    const want = state.expect === 'target' ? ctx.targets.find((t) => t.module === name) : ctx.previous[i];
+    if (!loaded) return `module ${name} is not loaded`;
+    if (want?.srcversion && loaded.srcversion !== want.srcversion) {
+      return `module ${name} has srcversion ${loaded.srcversion}, expected ${want.srcversion}`;
+    }
+    if (!want?.srcversion && want?.version && loaded.version !== want.version) {
+      return `module ${name} has version ${loaded.version}, expected ${want.version}`;
+    }
+  }
+  return null;
+}
+
+function restoreBeforeUnload(state: SwapState, at: number, error: string): Transition {
+  const errored: SwapState = { ...state, ctx: { ...state.ctx, error: state.ctx.error ?? error } };
+  return nextRestoreRebind(errored, 0, at, false, error);
+}
+
+/** Rebind the old driver on every device that was unbound, one at a time, then verify. */
+function nextRestoreRebind(state: SwapState, from: number, at: number, ok = true, detail?: string): Transition {
+  const { ctx } = state;
+  const index = ctx.devices.findIndex((d, i) => i >= from && ctx.unbound[d.id] !== undefined);
+  if (index < 0) {
+    const anyUnbound = Object.keys(ctx.unbound).length > 0;
+    return anyUnbound
+      ? go(state, { phase: 'verify', expect: 'previous-driver' }, at, ok, detail)
+      : finish(state, at, 'failed-restored', null, detail);
+  }
+  return goAction(state, (id) => ({ phase: 'restore-rebind', index, actionId: id }), at, ok, detail);
+}
+
+function restoreAfterUnload(state: SwapState, at: number, error: string): Transition {
+  const errored: SwapState = { ...state, ctx: { ...state.ctx, error: state.ctx.error ?? error } };
+  return goAction(errored, (id) => ({ phase: 'restore-reload', stage: 'unload', index: 0, actionId: id }), at, false, error);
+}
+
+function onRestoreReload(state: SwapState & { phase: 'restore-reload' }, event: SwapEvent): Transition {
+  if (!isAnswer(event, state.actionId)) return { state, effects: [] };
+  if (event.kind === 'action-failed') {
+    return finish(state, event.at, 'failed', `restore: ${state.stage} failed: ${event.error}`);
+  }
+  const { ctx } = state;
+  const step = (stage: 'load' | 'bind', index: number): Transition => {
+    const actionId = ctx.nextActionId;
+    const moved: SwapState = { ...state, stage, index, actionId, ctx: { ...ctx, nextActionId: actionId + 1 } };
+    return { state: moved, effects: enter(moved) };
+  };
+  if (state.stage === 'unload') return ctx.previous.length > 0 ? step('load', 0) : step('bind', 0);
+  if (state.stage === 'load' && state.index + 1 < ctx.previous.length) return step('load', state.index + 1);
+  if (state.stage === 'load') return step('bind', 0);
+  if (state.index + 1 < ctx.devices.length) return step('bind', state.index + 1);
+  return go(state, { phase: 'verify', expect: 'previous-modules' }, event.at, true);
+}
+
+/** The effects performed on entering a state (and again when resuming it from the journal). */
+function enter(state: SwapState): SwapEffect[] {
+  const { ctx } = state;
+  const { plan } = ctx;
+  const act = (actionId: number, action: KernelAction, deadlineMs = plan.actionDeadlineMs): SwapEffect[] => [
+    { kind: 'action', id: actionId, action, deadlineMs },
+  ];
+  switch (state.phase) {
+    case 'preflight':
+      return [{ kind: 'inspect', devices: plan.devices, modules: plan.modules, loads: plan.loads }];
+    case 'unbind':
+      return act(state.actionId, { kind: 'unbind', device: deviceRef(ctx, state.index) }, plan.unbindDeadlineMs);
+    case 'unbind-blocked': {
+      const effects: SwapEffect[] = [
+        { kind: 'watch-blocking', actionId: state.actionId, rdevs: rdevsOf(ctx.devices[state.index]?.nodes ?? []), pollMs: plan.pollMs },
+      ];
+      // SIGTERM is sent on the way in (onStuck); the grace timer is re-armed on resume too.
+      if (plan.blockedUnbind.policy === 'signal' && !state.killed) {
+        effects.push({ kind: 'timer', name: 'grace', ms: plan.blockedUnbind.graceMs });
+      }
+      return effects;
+    }
+    case 'zombie-census':
+      return [{ kind: 'census', purpose: 'zombies', rdevs: rdevsOf(ctx.devices.flatMap((d) => d.nodes)) }];
+    case 'zombie-wait':
+      return [{ kind: 'await-modules-free', modules: plan.modules, deadlineMs: plan.zombieCloseDeadlineMs, pollMs: plan.pollMs }];
+    case 'unload':
+      return act(state.actionId, { kind: 'unload', modules: plan.modules });
+    case 'load': {
+      const spec = plan.loads[state.index];
+      return spec ? act(state.actionId, { kind: 'load', spec }) : [];
+    }
+    case 'rebind':
+    case 'restore-rebind':
+      return act(state.actionId, { kind: 'bind', device: deviceRef(ctx, state.index), driver: plan.devices.driver });
+    case 'restore-reload': {
+      if (state.stage === 'unload') return act(state.actionId, { kind: 'unload', modules: plan.modules });
+      if (state.stage === 'bind') {
+        return act(state.actionId, { kind: 'bind', device: deviceRef(ctx, state.index), driver: plan.devices.driver });
+      }
+      // Reload the previous stack bottom first, from the very files and parameters it had.
+      const mod = [...ctx.previous].reverse()[state.index];
+      if (!mod) return [];
+      const spec = mod.file
+        ? { module: mod.name, file: mod.file, params: mod.params }
+        : { module: mod.name, ...(mod.version ? { version: mod.version } : {}), params: mod.params };
+      return act(state.actionId, { kind: 'load', spec });
+    }
+    case 'verify':
+      return [{ kind: 'read-state', modules: plan.modules, devices: ctx.devices.map((d) => ({ bus: d.bus, id: d.id })) }];
+    case 'recovery-watch':
+      return [watchRecovery(ctx)];
+    case 'done':
+      return [{ kind: 'finished', report: reportOf(state) }];
+  }
+}
+
+function watchRecovery(ctx: SwapContext): SwapEffect {
+  const tracked: TrackedHolder[] = ctx.holdersBefore.map((h) => ({
+    pid: h.pid,
+    comm: h.comm,
+    unit: h.unit,
+    t0Ms: ctx.closedAt[h.pid] ?? unboundAtFor(ctx, h) ?? ctx.startedAt,
+    predictedErrno: PREDICTED_ERRNO,
+  }));
+  const units = [...new Set(ctx.holdersBefore.flatMap((h) => (h.unit ? [h.unit] : [])))];
+  return {
+    kind: 'watch-recovery',
+    tracked,
+    scope: { pids: tracked.map((t) => t.pid), units },
+    newNodes: ctx.newNodes.map((n) => ({ rdev: n.rdev, ino: n.ino })),
+    deadlineMs: ctx.plan.recoveryWatchMs,
+    pollMs: ctx.plan.pollMs,
+  };
+}
+
+/** When the unbind of the device this holder had open returned. */
+function unboundAtFor(ctx: SwapContext, holder: Holder): number | undefined {
+  for (const device of ctx.devices) {
+    const ids = identitiesOf(device.nodes);
+    if (holdsAny(holder, ids)) {
+      return ctx.unbound[device.id];
+    }
+  }
+  return undefined;
+}
+
+/** Move to another phase: close the current step, open the next one, and enter it. */
+function go(
+  state: SwapState,
+  to: SwapPhaseState,
+  at: number,
+  ok: boolean,
+  detail?: string,
+  status: 'completed' | 'failed' | 'blocked' = ok ? 'completed' : 'failed',
+): Transition {
+  const steps = closeStep(state.ctx.steps, at, ok, detail);
+  const opened = to.phase === 'done' ? steps : [...steps, { phase: to.phase as SwapPhase, startedAt: at, endedAt: null, ok: null }];
+  const moved = { ...to, ctx: { ...state.ctx, steps: opened } } as SwapState;
+  const effects: SwapEffect[] = [{ kind: 'progress', phase: state.phase as SwapPhase, status, ...(detail ? { detail } : {}) }];
+  if (to.phase !== 'done') effects.push({ kind: 'progress', phase: to.phase as SwapPhase, status: 'started' });
+  return { state: moved, effects: [...effects, ...enter(moved)] };
+}
+
+/** `go` to a phase that performs a kernel action, allocating the action's id. */
+function goAction(state: SwapState, to: (actionId: number) => SwapPhaseState, at: number, ok: boolean, detail?: string): Transition {
+  const id = state.ctx.nextActionId;
+  return go({ ...state, ctx: { ...state.ctx, nextActionId: id + 1 } }, to(id), at, ok, detail);
+}
+
+function finish(state: SwapState, at: number, outcome: SwapOutcome, error: string | null, detail?: string): Transition {
+  const ctx = { ...state.ctx, error: state.ctx.error ?? error };
+  const ok = outcome === 'succeeded' || outcome === 'skipped';
+  return go({ ...state, ctx }, { phase: 'done', outcome }, at, ok || (state.phase === 'recovery-watch'), detail ?? error ?? undefined);
+}
+
+function closeStep(steps: readonly StepRecord[], at: number, ok: boolean, detail?: string): StepRecord[] {
+  const last = steps[steps.length - 1];
+  if (!last || last.endedAt !== null) return [...steps];
+  return [...steps.slice(0, -1), { ...last, endedAt: at, ok, ...(detail ? { detail } : {}) }];
+}
+
+export function reportOf(state: SwapState & { phase: 'done' }): SwapReport {
+  const { ctx } = state;
+  const target = ctx.targets.find((t) => t.module === ctx.plan.modules[0]) ?? ctx.targets[0];
+  const before = ctx.previous[0];
+  const endedAt = ctx.steps.reduce((t, s) => Math.max(t, s.endedAt ?? s.startedAt), ctx.startedAt);
+  return {
+    swapId: ctx.swapId,
+    hostId: ctx.hostId,
+    outcome: state.outcome,
+    modules: ctx.plan.modules,
+    fromVersion: before?.version ?? null,
+    toVersion: target?.version ?? null,
+    fromSrcversion: before?.srcversion ?? null,
+    toSrcversion: target?.srcversion ?? null,
+    devices: ctx.devices.map((d) => `${d.bus}/${d.id}`),
+    steps: ctx.steps,
+    holdersBefore: ctx.holdersBefore.map(summarizeHolder),
+    zombieFds: ctx.zombieFds,
+    recoveries: ctx.recoveries,
+    blockedUnbind: ctx.blocked ? { device: ctx.blocked.device, sinceSeconds: ctx.blocked.sinceSeconds, holders: ctx.blocked.holders } : null,
+    error: ctx.error,
+    startedAt: ctx.startedAt,
+    endedAt,
+  };
+}
+
+function isAnswer(event: SwapEvent, actionId: number): event is Extract<SwapEvent, { kind: 'action-done' | 'action-failed' }> {
+  return (event.kind === 'action-done' || event.kind === 'action-failed') && event.id === actionId;
+}
+
+function actionKindOf(state: SwapState, id: number): KernelAction['kind'] | null {
+  const current = enter(state).find((e): e is Extract<SwapEffect, { kind: 'action' }> => e.kind === 'action' && e.id === id);
+  return current ? current.action.kind : null;
+}
+
+function deviceRef(ctx: SwapContext, index: number): { bus: string; id: string } {
+  const d = ctx.devices[index];
+  return { bus: d?.bus ?? ctx.plan.devices.bus, id: d?.id ?? '' };
+}
+
+function oldIdentities(ctx: SwapContext): Set<FileIdentity> {
+  return identitiesOf(ctx.devices.flatMap((d) => d.nodes));
+}
+
+const rdevsOf = (nodes: readonly DeviceNode[]): string[] => [...new Set(nodes.map((n) => n.rdev))];
+
+function zombieHolderPids(ctx: SwapContext): string {
+  return pidList(ctx.holdersBefore.filter((h) => ctx.closedAt[h.pid] === undefined));
+}
+
+const pidList = (holders: readonly { pid: number }[]): string => holders.map((h) => h.pid).join(', ') || 'none';
+
+function recoveryDetail(report: SwapReport['recoveries']): string {
+  const recovered = report.filter((r) => r.status === 'recovered' || r.status === 'restarted').length;
+  return `${recovered}/${report.length} holder(s) recovered`;
+}
