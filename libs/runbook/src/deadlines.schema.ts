@@ -7,7 +7,10 @@ export const MAX_DEADLINE_SECONDS = 86_400;
 /** A positive, bounded number of seconds (fractions allowed). */
 export const secondsSchema = (what: string) =>
   z
-    .number({ error: (iss) => (iss.input === undefined ? undefined : `${what} must be a number of seconds, got ${describeValue(iss.input)}`) })
+    .number({
+      error: (iss) =>
+        iss.input === undefined ? undefined : `${what} must be a number of seconds, got ${describeValue(iss.input)}`,
+    })
     .positive({ error: `${what} must be greater than 0 seconds` })
     .max(MAX_DEADLINE_SECONDS, { error: `${what} must be at most ${MAX_DEADLINE_SECONDS} seconds (one day)` });
 

@@ -20,7 +20,12 @@ export const hostSelectorSchema = z.strictObject({
       names.forEach((name, index) => {
         const first = seen.get(name);
         if (first === undefined) seen.set(name, index);
-        else ctx.addIssue({ code: 'custom', path: [index], message: `host ${JSON.stringify(name)} is already listed at spec.hosts.names[${first}]` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [index],
+            message: `host ${JSON.stringify(name)} is already listed at spec.hosts.names[${first}]`,
+          });
       });
     }),
 });

@@ -38,7 +38,7 @@ export const moduleVersionSchema = tokenSchema({
   what: 'module version',
   pattern: /^[A-Za-z0-9._+~:-]{1,64}$/,
   maxLength: 64,
-  allowed: "use letters, digits and . _ + ~ : -",
+  allowed: 'use letters, digits and . _ + ~ : -',
   reaches: 'it selects a module file and reaches modprobe',
 });
 
@@ -64,6 +64,6 @@ export const moduleParamSchema = z.string({ error: stringTypeError('module param
 
 /** A PCI-style vendor or device id as sysfs shows it: "0x15b3". */
 export const hexIdSchema = (what: string) =>
-  z
-    .string({ error: stringTypeError(what) })
-    .regex(/^0x[0-9a-fA-F]{4}$/, { error: (iss) => `${what} ${JSON.stringify(iss.input)} is not valid: write 0x and four hex digits, e.g. "0x15b3"` });
+  z.string({ error: stringTypeError(what) }).regex(/^0x[0-9a-fA-F]{4}$/, {
+    error: (iss) => `${what} ${JSON.stringify(iss.input)} is not valid: write 0x and four hex digits, e.g. "0x15b3"`,
+  });

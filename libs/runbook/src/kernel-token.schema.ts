@@ -24,6 +24,9 @@ export function explainToken(rule: TokenRule, value: string): string | undefined
   if (value.includes('..')) return `${rule.what} ${shown} contains '..': ${rule.reaches}, so it must be a bare name`;
   if (/\s/.test(value)) return `${rule.what} ${shown} contains whitespace: ${rule.reaches}, where it would split`;
   if (/\p{Cc}/u.test(value)) return `${rule.what} ${shown} contains a control character: ${rule.reaches}`;
+  if (value.startsWith('-')) {
+    return `${rule.what} ${shown} starts with '-': ${rule.reaches}, where it would read as an option`;
+  }
   if (value.length > rule.maxLength) {
     return `${rule.what} ${shown} is ${value.length} characters long; at most ${rule.maxLength} are allowed`;
   }
@@ -32,10 +35,8 @@ export function explainToken(rule: TokenRule, value: string): string | undefined
 }
 
 export function tokenSchema(rule: TokenRule) {
-  return z
-    .string({ error: stringTypeError(rule.what) })
-    .superRefine((value, ctx) => {
-      const why = explainToken(rule, value);
-      if (why !== undefined) ctx.addIssue({ code: 'custom', message: why, input: value });
-    });
+  return z.string({ error: stringTypeError(rule.what) }).superRefine((value, ctx) => {
+    const why = explainToken(rule, value);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why, input: value });
+  });
 }

@@ -37,6 +37,7 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 
 export function unknownKeyMessage(key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);
-  if (suggestion !== undefined) return `unknown key ${JSON.stringify(key)}: did you mean ${JSON.stringify(suggestion)}?`;
+  if (suggestion !== undefined)
+    return `unknown key ${JSON.stringify(key)}: did you mean ${JSON.stringify(suggestion)}?`;
   return `unknown key ${JSON.stringify(key)}: expected one of ${known.join(', ')}`;
 }

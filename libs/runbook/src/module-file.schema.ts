@@ -6,7 +6,13 @@ const PATH_MAX = 4095;
 
 /** The path with empty and "." segments removed: what the user most likely meant. */
 function normalized(path: string): string {
-  return '/' + path.split('/').filter((segment) => segment !== '' && segment !== '.').join('/');
+  return (
+    '/' +
+    path
+      .split('/')
+      .filter((segment) => segment !== '' && segment !== '.')
+      .join('/')
+  );
 }
 
 /**
@@ -19,8 +25,10 @@ export function explainModuleFile(path: string): string | undefined {
   if (path.length === 0) return 'module file path is empty';
   if (!path.startsWith('/')) return `module file ${shown} must be an absolute path (starting with '/')`;
   if (/\p{Cc}/u.test(path)) return `module file ${shown} contains a control character`;
-  if (/\s/.test(path)) return `module file ${shown} contains whitespace: it reaches a command line, where it would split`;
-  if (path.length > PATH_MAX) return `module file path is ${path.length} characters long; at most ${PATH_MAX} are allowed`;
+  if (/\s/.test(path))
+    return `module file ${shown} contains whitespace: it reaches a command line, where it would split`;
+  if (path.length > PATH_MAX)
+    return `module file path is ${path.length} characters long; at most ${PATH_MAX} are allowed`;
   if (path.split('/').includes('..')) return `module file ${shown} contains a '..' segment: write the path without it`;
   if (normalized(path) !== path) {
     return `module file ${shown} is not normalized: write ${JSON.stringify(normalized(path))}`;

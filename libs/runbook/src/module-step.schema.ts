@@ -31,11 +31,10 @@ export const moduleTargetSchema = z
       });
     }
   })
-  .transform(
-    (target): ModuleTargetSpec =>
-      target.file !== undefined
-        ? { file: target.file, params: target.params }
-        : { version: target.version ?? '', params: target.params },
+  .transform((target): ModuleTargetSpec =>
+    target.file !== undefined
+      ? { file: target.file, params: target.params }
+      : { version: target.version ?? '', params: target.params },
   );
 
 export const moduleStepSchema = z.strictObject({

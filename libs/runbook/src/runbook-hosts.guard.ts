@@ -9,7 +9,10 @@ export function requireHosts(runbook: Runbook): string[] {
   const names = runbook.spec.hosts?.names ?? [];
   if (names.length === 0) {
     throw new RunbookValidationError([
-      { path: 'spec.hosts.names', message: 'a rollout needs the hosts to swap: list at least one under spec.hosts.names' },
+      {
+        path: 'spec.hosts.names',
+        message: 'a rollout needs the hosts to swap: list at least one under spec.hosts.names',
+      },
     ]);
   }
   return [...names];

@@ -50,13 +50,11 @@ export function parseRunbook(text: string, source?: string): Runbook {
   }
   const checked = check(value);
   if (checked.ok) return checked.runbook;
-  const issues = checked.issues.map(
-    (issue): RunbookIssue => ({
-      path: formatIssuePath(issue.path),
-      message: issue.message,
-      ...locateInYaml(doc, lineCounter, issue.path, issue.atKey),
-    }),
-  );
+  const issues = checked.issues.map((issue): RunbookIssue => ({
+    path: formatIssuePath(issue.path),
+    message: issue.message,
+    ...locateInYaml(doc, lineCounter, issue.path, issue.atKey),
+  }));
   throw new RunbookValidationError(issues.sort(byPosition), source);
 }
 
@@ -64,6 +62,9 @@ export function parseRunbook(text: string, source?: string): Runbook {
 export function validateRunbook(value: unknown, source?: string): Runbook {
   const checked = check(value);
   if (checked.ok) return checked.runbook;
-  const issues = checked.issues.map((issue): RunbookIssue => ({ path: formatIssuePath(issue.path), message: issue.message }));
+  const issues = checked.issues.map((issue): RunbookIssue => ({
+    path: formatIssuePath(issue.path),
+    message: issue.message,
+  }));
   throw new RunbookValidationError(issues, source);
 }

@@ -10,7 +10,9 @@ export interface TextPosition {
 function child(doc: Document, node: unknown, segment: PathSegment): { key?: Node; value?: Node } | undefined {
   const target = isAlias(node) ? node.resolve(doc) : node;
   if (isMap(target)) {
-    const pair = target.items.find((item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(segment));
+    const pair = target.items.find(
+      (item) => (isScalar(item.key) ? String(item.key.value) : String(item.key)) === String(segment),
+    );
     if (pair === undefined) return undefined;
     return { key: isScalar(pair.key) ? pair.key : undefined, value: (pair.value ?? undefined) as Node | undefined };
   }

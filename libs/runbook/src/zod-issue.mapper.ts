@@ -42,7 +42,8 @@ export class ZodIssueMapper {
         return `expected ${expected}, got ${describeValue(iss.input)}`;
       }
       case 'invalid_value':
-        if (iss.input === undefined) return `required: ${iss.values.map((value) => JSON.stringify(value)).join(' or ')}`;
+        if (iss.input === undefined)
+          return `required: ${iss.values.map((value) => JSON.stringify(value)).join(' or ')}`;
         return `must be ${iss.values.map((value) => JSON.stringify(value)).join(' or ')}, got ${describeValue(iss.input)}`;
       default:
         return undefined;
