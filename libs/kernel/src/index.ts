@@ -1,2 +1,16 @@
 export * from './kernel.port.js';
 export * from './kernel-action.error.js';
+export { SimKernelAdapter } from './sim/sim.adapter.js';
+export { ensureSimHost, type EnsureSimHostOptions, type SimHostHandle } from './sim/sim-host.launcher.js';
+export { parseScenario, validateScenario } from './sim/sim-scenario.schema.js';
+export type * from './sim/sim-scenario.schema.js';
+export { SimScenarioError, type ScenarioProblem } from './sim/sim-scenario.error.js';
+export { SimKernel, type SimKernelOptions } from './sim/sim-kernel.js';
+export { SimHostServer } from './sim/sim-host.server.js';
+export { SimHostError } from './sim/sim-rpc.protocol.js';
+export type { SimHostInfo } from './sim/sim-rpc.methods.js';
+export type { SimActionEntry, SimActionLogEntry, SimActionKind } from './sim/sim-action.log.js';
+export type * from './sim/sim.snapshot.js';
+export type { SimModuleState } from './sim/sim-module.table.js';
+export { realClock, type SimClock } from './sim/sim.clock.js';
+export { FakeClock } from './sim/fake.clock.js';

@@ -44,7 +44,9 @@
  *
  * Cross references are checked after the shape (see sim-scenario.references.ts).
  */
+import { LineCounter, isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { SimScenarioError } from './sim-scenario.error.js';
 import { checkScenarioReferences } from './sim-scenario.references.js';
 
 const identifier = z
@@ -138,7 +140,11 @@ const faultSchema = z.discriminatedUnion('kind', [
     driverVersion: z.string().optional(),
     times: z.number().int().positive().optional(),
   }),
-  z.strictObject({ kind: z.literal('unload-fails'), module: identifier, times: z.number().int().positive().default(1) }),
+  z.strictObject({
+    kind: z.literal('unload-fails'),
+    module: identifier,
+    times: z.number().int().positive().default(1),
+  }),
 ]);
 
 export const simScenarioSchema = z
@@ -170,3 +176,48 @@ export type SimProcessSpec = SimScenario['processes'][number];
 export type SimOnError = SimProcessSpec['onError'];
 export type SimOpenSpec = SimProcessSpec['opens'][number];
 export type SimFault = SimScenario['faults'][number];
+
+/** Validates an already parsed object (tests build scenarios in code). Throws SimScenarioError. */
+export function validateScenario(input: unknown): SimScenario {
+  return toScenario(input, () => null);
+}
+
+/** Parses a scenario file (YAML, or JSON which is YAML too). Throws SimScenarioError naming fields and lines. */
+export function parseScenario(text: string): SimScenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new SimScenarioError(
+      doc.errors.map((e) => ({
+        path: '(syntax)',
+        line: lines.linePos(e.pos[0]).line,
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+    );
+  }
+  return toScenario(doc.toJS(), (path) => {
+    // The deepest node that exists: a missing key points at the object that lacks it.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    }
+    return null;
+  });
+}
+
+function toScenario(input: unknown, lineOf: (path: PropertyKey[]) => number | null): SimScenario {
+  const result = simScenarioSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new SimScenarioError(
+    result.error.issues.map((issue) => ({
+      path: formatPath(issue.path),
+      line: lineOf(issue.path),
+      message: issue.message,
+    })),
+  );
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
