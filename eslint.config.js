@@ -22,7 +22,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: [...frameworks, ...hostIo], message: 'Pure domain libs take no framework and no host I/O: put it behind a port.' }] },
+        {
+          patterns: [
+            {
+              group: [...frameworks, ...hostIo],
+              message: 'Pure domain libs take no framework and no host I/O: put it behind a port.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -31,7 +38,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: frameworks, message: 'libs/kernel is framework-free: Nest, BullMQ and Redis belong in apps/.' }] },
+        {
+          patterns: [
+            { group: frameworks, message: 'libs/kernel is framework-free: Nest, BullMQ and Redis belong in apps/.' },
+          ],
+        },
       ],
     },
   },

@@ -71,7 +71,10 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     const ids = new Map<string, string>();
     for (const [name, hostId] of hostIds) {
       const { module, bus, driver } = stackOf(name);
-      const created = await postJson(`${fleet.controllerUrl}/v1/rollouts`, runbookFor(`e2e-${name}`, module, bus, driver, hostId));
+      const created = await postJson(
+        `${fleet.controllerUrl}/v1/rollouts`,
+        runbookFor(`e2e-${name}`, module, bus, driver, hostId),
+      );
       assert.equal(created.status, 201, JSON.stringify(created.body));
       ids.set(name, created.body.id);
     }
@@ -149,7 +152,10 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     assert.ok(unload, `no unload of ${module} in ${JSON.stringify(log)}`);
     const closes = log.filter((e) => e.kind === 'close');
     assert.equal(closes.length, scenario('misc-driver-owned').processes.length);
-    assert.ok(closes.every((c) => c.t <= unload.t && log.indexOf(c) < log.indexOf(unload)), 'a zombie closed after the unload');
+    assert.ok(
+      closes.every((c) => c.t <= unload.t && log.indexOf(c) < log.indexOf(unload)),
+      'a zombie closed after the unload',
+    );
     // The new module really is what got loaded: the kernel says so too.
     assert.ok(log.some((e) => e.kind === 'load' && e.module === module && String(e.detail ?? '').includes('2.0')));
   });
@@ -169,7 +175,10 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     const unbind = report.steps.find((s) => s.phase === 'unbind');
     assert.ok(unbind?.endedAt, JSON.stringify(report.steps));
     const blockedAfterMs = unbind.endedAt - unbind.startedAt;
-    assert.ok(blockedAfterMs >= 1000 && blockedAfterMs < 1500, `reported blocked after ${blockedAfterMs} ms, deadline 1000 ms`);
+    assert.ok(
+      blockedAfterMs >= 1000 && blockedAfterMs < 1500,
+      `reported blocked after ${blockedAfterMs} ms, deadline 1000 ms`,
+    );
     assert.match(unbind.detail ?? '', /did not return within 1000 ms/);
   });
 
@@ -182,7 +191,9 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     assert.match(report.error ?? '', new RegExp(`by PIDs ${pids.join(', ')}`));
 
     const log = await actionLog('vfio-wait');
-    const kernelActions = log.filter((e) => ['unbind-start', 'unbind-done', 'bind', 'load', 'unload', 'unload-refused'].includes(e.kind));
+    const kernelActions = log.filter((e) =>
+      ['unbind-start', 'unbind-done', 'bind', 'load', 'unload', 'unload-refused'].includes(e.kind),
+    );
     assert.deepEqual(
       kernelActions.map((e) => e.kind),
       ['unbind-start', 'unbind-done', 'bind'],
@@ -196,7 +207,10 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     try {
       const { module, bus } = stackOf('vfio-wait');
       assert.equal((await port.module(module))?.srcversion, report.fromSrcversion);
-      assert.equal((await port.device({ bus, id: scenario('vfio-wait').devices[0]!.id }))?.driver, stackOf('vfio-wait').driver);
+      assert.equal(
+        (await port.device({ bus, id: scenario('vfio-wait').devices[0]!.id }))?.driver,
+        stackOf('vfio-wait').driver,
+      );
     } finally {
       await port.close();
     }
@@ -210,12 +224,17 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     assert.equal(metricValue(text, 'hotswap_agent_app_recovery_seconds_count', { host, status: 'recovered' }), holders);
     assert.equal(metricValue(text, 'hotswap_agent_swaps_total', { host, outcome: 'succeeded' }), 1);
     assert.ok((metricValue(text, 'hotswap_agent_zombie_fds', { host }) ?? -1) >= holders);
-    assert.ok((metricValue(text, 'hotswap_agent_swap_phase_duration_seconds_count', { host, phase: 'unload' }) ?? 0) >= 1);
+    assert.ok(
+      (metricValue(text, 'hotswap_agent_swap_phase_duration_seconds_count', { host, phase: 'unload' }) ?? 0) >= 1,
+    );
     assert.doesNotMatch(text, /pid="/);
 
     const vfio = fleet.host(hostIds.get('vfio-wait')!);
     const vfioText = await getText(`${vfio.agentUrl}/metrics`);
-    assert.equal(metricValue(vfioText, 'hotswap_agent_swaps_total', { host: vfio.hostId, outcome: 'failed-restored' }), 1);
+    assert.equal(
+      metricValue(vfioText, 'hotswap_agent_swaps_total', { host: vfio.hostId, outcome: 'failed-restored' }),
+      1,
+    );
     assert.equal(metricValue(vfioText, 'hotswap_agent_unbind_blocked', { host: vfio.hostId }), 0);
 
     const controller = await getText(`${fleet.controllerUrl}/metrics`);

@@ -5,7 +5,12 @@ export async function getJson<T = unknown>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-export async function postJson(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are checked field by field
+export async function postJson(
+  url: string,
+  body: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; body: Record<string, any> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': contentType },
@@ -32,7 +37,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

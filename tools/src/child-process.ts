@@ -32,7 +32,12 @@ export async function startFleetProcess(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timeout = setTimeout(
-      () => reject(new Error(`${name} did not become ready within ${options.readyTimeoutMs ?? 20000} ms (log: ${options.logFile})`)),
+      () =>
+        reject(
+          new Error(
+            `${name} did not become ready within ${options.readyTimeoutMs ?? 20000} ms (log: ${options.logFile})`,
+          ),
+        ),
       options.readyTimeoutMs ?? 20000,
     );
     const lines = createInterface({ input: child.stdout! });

@@ -55,7 +55,9 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     const hosts = fleet.hosts.map((h) => h.hostId);
-    say(`controller at ${fleet.controllerUrl}; agents: ${fleet.hosts.map((h) => `${h.hostId} (${h.agentUrl}/metrics)`).join(', ')}`);
+    say(
+      `controller at ${fleet.controllerUrl}; agents: ${fleet.hosts.map((h) => `${h.hostId} (${h.agentUrl}/metrics)`).join(', ')}`,
+    );
     const runbook = readFileSync(join(DEMO_DIR, 'demo-hs-nic.yaml'), 'utf8').replace('__HOSTS__', hosts.join(', '));
     const created = await fetch(`${fleet.controllerUrl}/v1/rollouts`, {
       method: 'POST',
@@ -97,7 +99,9 @@ async function follow(controllerUrl: string, id: string): Promise<RolloutView> {
 
 function printSummary(view: RolloutView): void {
   say(`\nrollout ${view.id}: ${view.state}\n`);
-  say(`${'host'.padEnd(9)}${'outcome'.padEnd(17)}${'version'.padEnd(12)}${'zombies'.padEnd(9)}${'swap'.padEnd(8)}applications (recovery)`);
+  say(
+    `${'host'.padEnd(9)}${'outcome'.padEnd(17)}${'version'.padEnd(12)}${'zombies'.padEnd(9)}${'swap'.padEnd(8)}applications (recovery)`,
+  );
   const all: number[] = [];
   for (const host of view.hosts) {
     const r = host.report;
@@ -114,13 +118,17 @@ function printSummary(view: RolloutView): void {
       .join('; ');
     const version = r.outcome === 'skipped' ? `${r.toVersion}` : `${r.fromVersion}->${r.toVersion}`;
     const seconds = ((r.endedAt - r.startedAt) / 1000).toFixed(2);
-    say(`${host.hostId.padEnd(9)}${r.outcome.padEnd(17)}${version.padEnd(12)}${String(r.zombieFds).padEnd(9)}${`${seconds}s`.padEnd(8)}${apps || '-'}`);
+    say(
+      `${host.hostId.padEnd(9)}${r.outcome.padEnd(17)}${version.padEnd(12)}${String(r.zombieFds).padEnd(9)}${`${seconds}s`.padEnd(8)}${apps || '-'}`,
+    );
     if (r.error) say(`${''.padEnd(9)}error: ${r.error}`);
   }
   if (all.length > 0) {
     const sorted = [...all].sort((a, b) => a - b);
     const p50 = sorted[Math.ceil(sorted.length / 2) - 1]!;
-    say(`\nrecovery over ${all.length} applications: p50 ${p50.toFixed(3)} s, max ${sorted[sorted.length - 1]!.toFixed(3)} s`);
+    say(
+      `\nrecovery over ${all.length} applications: p50 ${p50.toFixed(3)} s, max ${sorted[sorted.length - 1]!.toFixed(3)} s`,
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * A Redis for one test run or one demo: a private redis-server on a unix socket in a temp dir
  * (no port to collide with, nothing shared), `maxmemory-policy noeviction` as BullMQ requires.
-* `url` is what ioredis takes: the socket path. When REDIS_URL is set, that Redis is used instead and nothing is started.
+ * `url` is what ioredis takes: the socket path. When REDIS_URL is set, that Redis is used instead and nothing is started.
  */
 export interface PrivateRedis {
   readonly url: string;
@@ -23,13 +23,20 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const child: ChildProcess = spawn(
     'redis-server',
     [
-      '--port', '0',
-      '--unixsocket', socket,
-      '--unixsocketperm', '700',
-      '--save', '',
-      '--appendonly', 'no',
-      '--maxmemory-policy', 'noeviction',
-      '--dir', dir,
+      '--port',
+      '0',
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--dir',
+      dir,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );

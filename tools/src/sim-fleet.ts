@@ -51,9 +51,13 @@ export class SimFleet {
     const stateDir = join(this.dir, name);
     mkdirSync(stateDir, { recursive: true });
     const socket = join(stateDir, 'sim.sock');
-    const simHost = await startFleetProcess(`sim-host ${name}`, [paths.simHostMain, '--scenario', scenario, '--socket', socket], {
-      logFile: join(stateDir, 'sim-host.log'),
-    });
+    const simHost = await startFleetProcess(
+      `sim-host ${name}`,
+      [paths.simHostMain, '--scenario', scenario, '--socket', socket],
+      {
+        logFile: join(stateDir, 'sim-host.log'),
+      },
+    );
     const host: SimHost = {
       hostId: '',
       scenario,

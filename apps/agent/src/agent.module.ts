@@ -1,4 +1,10 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { KernelPort } from '@hotswap/kernel';
 import type { Redis } from 'ioredis';
 import { join } from 'node:path';
@@ -36,7 +42,12 @@ class AgentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   /** Idempotent, and every step runs even if an earlier one fails. */
   async onApplicationShutdown(): Promise<void> {
     this.heartbeat.stop();
-    const steps = [() => this.worker.close(), () => this.publisher.close(), () => this.port.close(), () => this.redis.quit()];
+    const steps = [
+      () => this.worker.close(),
+      () => this.publisher.close(),
+      () => this.port.close(),
+      () => this.redis.quit(),
+    ];
     for (const step of steps) await step().catch(() => undefined);
   }
 }
@@ -56,7 +67,12 @@ export class AgentModule {
           provide: SwapJobHandler,
           inject: [KERNEL_PORT],
           useFactory: (port: KernelPort) =>
-            new SwapJobHandler(hostId, port, new FileSwapJournal(join(config.stateDir, 'journal')), new HostLock(config.stateDir)),
+            new SwapJobHandler(
+              hostId,
+              port,
+              new FileSwapJournal(join(config.stateDir, 'journal')),
+              new HostLock(config.stateDir),
+            ),
         },
         { provide: SwapEventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new SwapEventPublisher(redis) },
         {
@@ -69,7 +85,15 @@ export class AgentModule {
           provide: HeartbeatService,
           inject: [REDIS, SwapQueueWorker],
           useFactory: (redis: Redis, worker: SwapQueueWorker) =>
-            new HeartbeatService(redis, hostId, config.labels, AGENT_VERSION, config.heartbeatMs, () => worker.busy(), logFields),
+            new HeartbeatService(
+              redis,
+              hostId,
+              config.labels,
+              AGENT_VERSION,
+              config.heartbeatMs,
+              () => worker.busy(),
+              logFields,
+            ),
         },
         AgentLifecycle,
       ],

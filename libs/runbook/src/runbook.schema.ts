@@ -2,10 +2,16 @@ import { z } from 'zod';
 import { blockedUnbindSchema } from './blocked-unbind.schema.js';
 import { deadlinesSchema } from './deadlines.schema.js';
 import { deviceSelectorSchema } from './device-selector.schema.js';
+import { failurePolicySchema } from './failure-policy.schema.js';
+import { hooksSchema } from './hook.schema.js';
 import { hostSelectorSchema } from './host-selector.schema.js';
 import { tokenSchema } from './kernel-token.schema.js';
+import { maintenanceWindowsSchema } from './maintenance-window.schema.js';
 import { moduleStackSchema } from './module-step.schema.js';
+import { prometheusGateSchema } from './prometheus-gate.schema.js';
 import { recoverySchema } from './recovery.schema.js';
+import { sloSchema } from './slo.schema.js';
+import { strategySchema } from './strategy.schema.js';
 
 export const RUNBOOK_API_VERSION = 'hotswap/v1';
 export const RUNBOOK_KIND = 'Runbook';
@@ -28,8 +34,15 @@ export const runbookSpecSchema = z.strictObject({
   deadlines: deadlinesSchema.prefault({}),
   blockedUnbind: blockedUnbindSchema.prefault({}),
   recovery: recoverySchema.prefault({}),
-  /** Optional here: the agent's one-host mode has none. A rollout uses `requireHosts`. */
+  /** Optional here: the agent's one-host mode has none. A rollout uses `hostSelectorOf`. */
   hosts: hostSelectorSchema.optional(),
+  strategy: strategySchema.prefault({}),
+  slo: sloSchema.prefault({}),
+  failurePolicy: failurePolicySchema,
+  maintenanceWindows: maintenanceWindowsSchema,
+  /** Absent: no Prometheus gate, the SLO gate alone decides. */
+  prometheusGate: prometheusGateSchema.optional(),
+  hooks: hooksSchema.prefault({}),
 });
 
 export const runbookSchema = z.strictObject({

@@ -92,6 +92,11 @@ describe('parseRunbook: valid runbooks', () => {
         deadlines: { unbindSeconds: 30, zombieCloseSeconds: 60, actionSeconds: 60, recoveryWatchSeconds: 120 },
         blockedUnbind: { policy: 'fail', graceSeconds: 10 },
         recovery: { pollMilliseconds: 100 },
+        strategy: { canary: 1, maxUnavailable: 1, pauseBetweenWavesSeconds: 0 },
+        slo: { percentile: 95, recoverySeconds: 30, maxNotRecovered: 0 },
+        failurePolicy: 'pause',
+        maintenanceWindows: [],
+        hooks: { pre: [], post: [] },
       },
     });
   });
@@ -151,9 +156,12 @@ describe('parseRunbook: issues name the path and the line/column', () => {
   });
 
   it('unknown key with no close match: lists the known keys', () => {
-    const issue = issueAt(edit(12, '  strategy: canary', true), 'spec.strategy');
+    const issue = issueAt(edit(12, '  timeline: canary', true), 'spec.timeline');
     assert.deepEqual([issue.line, issue.column], [13, 3]);
-    assert.match(issue.message, /expected one of modules, devices, deadlines, blockedUnbind, recovery, hosts/);
+    assert.match(
+      issue.message,
+      /expected one of modules, devices, deadlines, blockedUnbind, recovery, hosts, strategy, slo, failurePolicy, maintenanceWindows, prometheusGate, hooks$/,
+    );
   });
 
   it('unknown key differing in case only is suggested', () => {

@@ -81,7 +81,90 @@ const badModuleNameArb = fc.oneof(
     .map(([a, space, b]) => a + space + b),
 );
 
+/** Breaks one field of the rollout settings (strategy, SLO, policy, windows, gate, hooks, selector). */
+const settingsMutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  fc
+    .constantFrom<[string, unknown]>(
+      ['canary', -1],
+      ['canary', 1.5],
+      ['maxUnavailable', 0],
+      ['maxUnavailable', '0%'],
+      ['maxUnavailable', '101%'],
+      ['maxUnavailable', 'half'],
+      ['maxUnavailable', true],
+      ['pauseBetweenWavesSeconds', -5],
+    )
+    .map(([key, value]): Mutation => ({
+      label: `strategy.${key}: ${JSON.stringify(value)}`,
+      apply: (input) => {
+        const strategy = (spec(input)['strategy'] ??= {}) as Json;
+        strategy[key] = value;
+        return `spec.strategy.${key}`;
+      },
+    })),
+  fc
+    .constantFrom<[string, unknown]>(
+      ['percentile', 0],
+      ['percentile', 101],
+      ['recoverySeconds', 0],
+      ['maxNotRecovered', -1],
+      ['maxNotRecovered', 'none'],
+    )
+    .map(([key, value]): Mutation => ({
+      label: `slo.${key}: ${JSON.stringify(value)}`,
+      apply: (input) => {
+        const slo = (spec(input)['slo'] ??= {}) as Json;
+        slo[key] = value;
+        return `spec.slo.${key}`;
+      },
+    })),
+  fc.constantFrom('rollback', 'PAUSE', 'stop').map((policy): Mutation => ({
+    label: `failurePolicy: ${policy}`,
+    apply: (input) => {
+      spec(input)['failurePolicy'] = policy;
+      return 'spec.failurePolicy';
+    },
+  })),
+  fc
+    .constantFrom<[string, unknown]>(
+      ['start', '7:00'],
+      ['start', '24:00'],
+      ['end', '12:60'],
+      ['timeZone', 'Mars/Olympus'],
+      ['timeZone', 'CEST+2'],
+      ['days', []],
+    )
+    .map(([key, value]): Mutation => ({
+      label: `maintenance window ${key}: ${JSON.stringify(value)}`,
+      apply: (input) => {
+        const windows = (spec(input)['maintenanceWindows'] ??= []) as Json[];
+        if (windows.length === 0) windows.push({ days: ['mon'], start: '01:00', end: '02:00' });
+        (windows[0] as Json)[key] = value;
+        return `spec.maintenanceWindows[0].${key}`;
+      },
+    })),
+  fc.constantFrom('systemctl stop app', 'echo hi | tee x').map((command): Mutation => ({
+    label: `hook argv as a string: ${command}`,
+    apply: (input) => {
+      const hooks = (spec(input)['hooks'] ??= {}) as Json;
+      const pre = (hooks['pre'] ??= []) as Json[];
+      pre.unshift({ name: 'broken-hook', argv: command });
+      const names = pre.map((hook) => hook['name']);
+      if (names.indexOf('broken-hook') !== names.lastIndexOf('broken-hook')) pre.splice(1);
+      return 'spec.hooks.pre[0].argv';
+    },
+  })),
+  fc.constantFrom('Rack', 'a/b', '-x').map((key): Mutation => ({
+    label: `selector label key ${JSON.stringify(key)}`,
+    apply: (input) => {
+      spec(input)['hosts'] = { selector: { matchLabels: { [key]: 'v1' } } };
+      return `spec.hosts.selector.matchLabels${/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`;
+    },
+  })),
+);
+
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  settingsMutationArb,
   fc.tuple(fc.nat(), badModuleNameArb).map(([n, bad]): Mutation => ({
     label: `module name ${JSON.stringify(bad)}`,
     apply: (input) => {
@@ -137,19 +220,39 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
         ['spec.blockedUnbind', () => (spec(input)['blockedUnbind'] ??= {}) as Json],
         ['spec.recovery', () => (spec(input)['recovery'] ??= {}) as Json],
         ['spec.hosts', () => (spec(input)['hosts'] ??= { names: ['host-a'] }) as Json],
+        ['spec.strategy', () => (spec(input)['strategy'] ??= {}) as Json],
+        ['spec.slo', () => (spec(input)['slo'] ??= {}) as Json],
+        ['spec.hooks', () => (spec(input)['hooks'] ??= {}) as Json],
         ['spec.modules[i]', () => pick(modules(input), n)[0]],
         ['spec.modules[i].target', () => pick(modules(input), n)[0]['target'] as Json],
       ];
       const [[place, object]] = pick(places, where);
       const target = object();
-      const unknown =
-        Object.hasOwn(target, key) || ['names', 'version', 'file', 'params'].includes(key) ? `${key}X` : key;
+      const unknown = Object.hasOwn(target, key) || KNOWN_KEYS.has(key) ? `${key}X` : key;
       target[unknown] = 1;
       const at = place.replace('[i]', `[${pick(modules(input), n)[1]}]`);
       return at === '' ? unknown : `${at}.${unknown}`;
     },
   })),
 );
+
+/** Keys an unknown-key mutation must not pick: they are valid somewhere it may land. */
+const KNOWN_KEYS = new Set([
+  'names',
+  'selector',
+  'version',
+  'file',
+  'params',
+  'canary',
+  'maxUnavailable',
+  'domainCap',
+  'pauseBetweenWavesSeconds',
+  'percentile',
+  'recoverySeconds',
+  'maxNotRecovered',
+  'pre',
+  'post',
+]);
 
 describe('runbook mutations', () => {
   it('a runbook with one broken field fails with an issue on that field, with its line in YAML', () => {

@@ -70,3 +70,17 @@ export function closeRecoveries(
 function base(t: TrackedHolder): Pick<RecoveryObservation, 'pid' | 'comm' | 'unit' | 'predictedErrno'> {
   return { pid: t.pid, comm: t.comm, unit: t.unit, predictedErrno: t.predictedErrno };
 }
+
+/**
+ * The watch can end early once every holder is accounted for: observed, or gone with no unit
+ * that could bring it back (a process outside any service cannot be restarted).
+ */
+export function recoverySettled(
+  tracked: readonly TrackedHolder[],
+  known: readonly RecoveryObservation[],
+  watched: readonly Holder[],
+): boolean {
+  const done = new Set(known.map((o) => o.pid));
+  const alive = new Set(watched.map((h) => h.pid));
+  return tracked.every((t) => done.has(t.pid) || (t.unit === null && !alive.has(t.pid)));
+}

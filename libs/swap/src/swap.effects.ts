@@ -55,7 +55,12 @@ export type SwapEffect =
       readonly pollMs: number;
     }
   /** Keep polling who holds a blocked device until the stuck unbind returns. */
-  | { readonly kind: 'watch-blocking'; readonly actionId: number; readonly rdevs: readonly string[]; readonly pollMs: number }
+  | {
+      readonly kind: 'watch-blocking';
+      readonly actionId: number;
+      readonly rdevs: readonly string[];
+      readonly pollMs: number;
+    }
   | { readonly kind: 'timer'; readonly name: 'grace'; readonly ms: number }
   | {
       readonly kind: 'progress';

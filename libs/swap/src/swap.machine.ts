@@ -138,7 +138,8 @@ export function next(state: SwapState, event: SwapEvent): Transition {
   switch (state.phase) {
     case 'preflight':
       if (event.kind === 'inspected') return onInspected(state, event);
-      if (event.kind === 'query-failed') return finish(state, event.at, 'refused', `cannot inspect host: ${event.error}`);
+      if (event.kind === 'query-failed')
+        return finish(state, event.at, 'refused', `cannot inspect host: ${event.error}`);
       return stay;
 
     case 'unbind':
@@ -153,7 +154,13 @@ export function next(state: SwapState, event: SwapEvent): Transition {
       if (event.kind === 'census-taken' && event.purpose === 'zombies') {
         const old = oldIdentities(state.ctx);
         const zombieFds = event.holders.reduce((n, h) => n + h.files.filter((f) => old.has(identityOf(f))).length, 0);
-        return go({ ...state, ctx: { ...state.ctx, zombieFds } }, { phase: 'zombie-wait' }, event.at, true, `${zombieFds} zombie FD(s)`);
+        return go(
+          { ...state, ctx: { ...state.ctx, zombieFds } },
+          { phase: 'zombie-wait' },
+          event.at,
+          true,
+          `${zombieFds} zombie FD(s)`,
+        );
       }
       if (event.kind === 'query-failed') return restoreBeforeUnload(state, event.at, `census failed: ${event.error}`);
       return stay;
@@ -161,15 +168,23 @@ export function next(state: SwapState, event: SwapEvent): Transition {
     case 'zombie-wait':
       if (event.kind === 'modules-free') {
         const ctx = { ...state.ctx, unloadWait: { waitedMs: event.waitedMs, sawRefcnt: event.sawRefcnt } };
-        const detail = event.sawRefcnt > 0 ? `unload refused (refcnt ${event.sawRefcnt}) for ${event.waitedMs} ms` : 'free';
+        const detail =
+          event.sawRefcnt > 0 ? `unload refused (refcnt ${event.sawRefcnt}) for ${event.waitedMs} ms` : 'free';
         return goAction({ ...state, ctx }, (id) => ({ phase: 'unload', actionId: id }), event.at, true, detail);
       }
       if (event.kind === 'modules-busy') {
-        const refs = Object.entries(event.refcnts).map(([m, n]) => `${m} refcnt ${n}`).join(', ');
+        const refs = Object.entries(event.refcnts)
+          .map(([m, n]) => `${m} refcnt ${n}`)
+          .join(', ');
         const pids = zombieHolderPids(state.ctx);
-        return restoreBeforeUnload(state, event.at, `modules still in use after ${state.ctx.plan.zombieCloseDeadlineMs} ms (${refs}); zombie FDs held by PIDs ${pids}`);
+        return restoreBeforeUnload(
+          state,
+          event.at,
+          `modules still in use after ${state.ctx.plan.zombieCloseDeadlineMs} ms (${refs}); zombie FDs held by PIDs ${pids}`,
+        );
       }
-      if (event.kind === 'query-failed') return restoreBeforeUnload(state, event.at, `refcnt check failed: ${event.error}`);
+      if (event.kind === 'query-failed')
+        return restoreBeforeUnload(state, event.at, `refcnt check failed: ${event.error}`);
       return stay;
 
     case 'unload':
@@ -203,12 +218,14 @@ export function next(state: SwapState, event: SwapEvent): Transition {
         const ctx = { ...state.ctx, recoveries: event.report };
         return finish({ ...state, ctx }, event.at, state.outcome, null, recoveryDetail(event.report));
       }
-      if (event.kind === 'query-failed') return finish(state, event.at, state.outcome, null, `watch failed: ${event.error}`);
+      if (event.kind === 'query-failed')
+        return finish(state, event.at, state.outcome, null, `watch failed: ${event.error}`);
       return stay;
 
     case 'restore-rebind':
       if (!isAnswer(event, state.actionId)) return stay;
-      if (event.kind === 'action-failed') return finish(state, event.at, 'failed', `restore: rebind of the old driver failed: ${event.error}`);
+      if (event.kind === 'action-failed')
+        return finish(state, event.at, 'failed', `restore: rebind of the old driver failed: ${event.error}`);
       return nextRestoreRebind(state, state.index + 1, event.at);
 
     case 'restore-reload':
@@ -228,7 +245,8 @@ function onInspected(state: SwapState, event: Extract<SwapEvent, { kind: 'inspec
     if (!mod) return refuse(`module ${name} is not loaded`);
     if (!mod.unloadable) return refuse(`module ${name} is built in or permanent and cannot be unloaded`);
     const outside = mod.holders.filter((h) => !plan.modules.includes(h));
-    if (outside.length > 0) return refuse(`module ${name} is used by ${outside.join(', ')}, which the runbook's stack does not unload`);
+    if (outside.length > 0)
+      return refuse(`module ${name} is used by ${outside.join(', ')}, which the runbook's stack does not unload`);
     previous.push(mod);
   }
   const ctx: SwapContext = {
@@ -274,7 +292,14 @@ function onStuck(state: SwapState, id: number, at: number): Transition {
     // Any other action past its deadline: nothing else is attempted until it returns.
     return {
       state: { ...state, ctx },
-      effects: [{ kind: 'progress', phase: state.phase as SwapPhase, status: 'blocked', detail: `${kind} past its deadline; waiting for it to return` }],
+      effects: [
+        {
+          kind: 'progress',
+          phase: state.phase as SwapPhase,
+          status: 'blocked',
+          detail: `${kind} past its deadline; waiting for it to return`,
+        },
+      ],
     };
   }
   const device = ctx.devices[state.index];
@@ -298,7 +323,8 @@ function onBlocked(state: SwapState & { phase: 'unbind-blocked' }, event: SwapEv
     const ids = identitiesOf(device?.nodes ?? []);
     const still = new Set(event.holders.filter((h) => holdsAny(h, ids)).map((h) => h.pid));
     const closedAt = { ...ctx.closedAt };
-    for (const h of ctx.blocked.holders) if (!still.has(h.pid) && closedAt[h.pid] === undefined) closedAt[h.pid] = event.at;
+    for (const h of ctx.blocked.holders)
+      if (!still.has(h.pid) && closedAt[h.pid] === undefined) closedAt[h.pid] = event.at;
     const blocked = { ...ctx.blocked, sinceSeconds: (event.at - ctx.blocked.startedAt) / 1000 };
     return { state: { ...state, ctx: { ...ctx, closedAt, blocked } }, effects: [] };
   }
@@ -308,7 +334,8 @@ function onBlocked(state: SwapState & { phase: 'unbind-blocked' }, event: SwapEv
   if (!isAnswer(event, state.actionId)) return { state, effects: [] };
   const blocked = ctx.blocked ? { ...ctx.blocked, sinceSeconds: (event.at - ctx.blocked.startedAt) / 1000 } : null;
   const settled: SwapState = { ...state, ctx: { ...ctx, blocked } };
-  if (event.kind === 'action-failed') return restoreBeforeUnload(settled, event.at, `unbind failed after blocking: ${event.error}`);
+  if (event.kind === 'action-failed')
+    return restoreBeforeUnload(settled, event.at, `unbind failed after blocking: ${event.error}`);
   if (ctx.plan.blockedUnbind.policy === 'fail') {
     const unbound = device ? { ...ctx.unbound, [device.id]: event.at } : ctx.unbound;
     const why = `unbind of ${blocked?.device} blocked for ${blocked?.sinceSeconds.toFixed(1)} s by PIDs ${pidList(blocked?.holders ?? [])} (policy fail)`;
@@ -323,10 +350,20 @@ function signalHolders(state: SwapState & { phase: 'unbind-blocked' }, signal: '
   const effects: SwapEffect[] = [];
   const holding = (ctx.blocked?.holders ?? []).filter((h) => ctx.closedAt[h.pid] === undefined);
   for (const holder of holding) {
-    effects.push({ kind: 'action', id: ctx.nextActionId, action: { kind: 'signal', pid: holder.pid, signal }, deadlineMs: ctx.plan.actionDeadlineMs });
+    effects.push({
+      kind: 'action',
+      id: ctx.nextActionId,
+      action: { kind: 'signal', pid: holder.pid, signal },
+      deadlineMs: ctx.plan.actionDeadlineMs,
+    });
     ctx = { ...ctx, nextActionId: ctx.nextActionId + 1 };
   }
-  effects.push({ kind: 'progress', phase: 'unbind-blocked', status: 'blocked', detail: `${signal} sent to PIDs ${pidList(holding)}` });
+  effects.push({
+    kind: 'progress',
+    phase: 'unbind-blocked',
+    status: 'blocked',
+    detail: `${signal} sent to PIDs ${pidList(holding)}`,
+  });
   return { state: { ...state, ctx }, effects };
 }
 
@@ -338,21 +375,33 @@ function onVerify(state: SwapState & { phase: 'verify' }, event: SwapEvent): Tra
   }
   if (event.kind !== 'state-read') return { state, effects: [] };
   const { ctx } = state;
-  const unboundDevice = event.devices.findIndex((d, i) => !d || d.driver !== ctx.devices[i]?.driver || (d.nodes.length === 0 && (ctx.devices[i]?.nodes.length ?? 0) > 0));
+  const unboundDevice = event.devices.findIndex(
+    (d, i) =>
+      !d || d.driver !== ctx.devices[i]?.driver || (d.nodes.length === 0 && (ctx.devices[i]?.nodes.length ?? 0) > 0),
+  );
   const mismatch = moduleMismatch(state, event.modules);
   const newNodes = event.devices.flatMap((d) => d?.nodes ?? []);
-  const problem = unboundDevice >= 0 ? `device ${ctx.devices[unboundDevice]?.id} is not bound to ${ctx.plan.devices.driver} with its nodes` : mismatch;
+  const problem =
+    unboundDevice >= 0
+      ? `device ${ctx.devices[unboundDevice]?.id} is not bound to ${ctx.plan.devices.driver} with its nodes`
+      : mismatch;
   if (problem !== null) {
     return state.expect === 'target'
       ? restoreAfterUnload(state, event.at, `verify: ${problem}`)
       : finish(state, event.at, 'failed', `restore: ${problem}`);
   }
   const outcome: SwapOutcome = state.expect === 'target' ? 'succeeded' : 'failed-restored';
-  const detail = state.expect === 'target' ? `srcversion ${event.modules.map((m) => m?.srcversion).join(',')}` : 'previous driver bound';
+  const detail =
+    state.expect === 'target'
+      ? `srcversion ${event.modules.map((m) => m?.srcversion).join(',')}`
+      : 'previous driver bound';
   return go({ ...state, ctx: { ...ctx, newNodes } }, { phase: 'recovery-watch', outcome }, event.at, true, detail);
 }
 
-function moduleMismatch(state: SwapState & { phase: 'verify' }, modules: readonly (LoadedModule | null)[]): string | null {
+function moduleMismatch(
+  state: SwapState & { phase: 'verify' },
+  modules: readonly (LoadedModule | null)[],
+): string | null {
   if (state.expect === 'previous-driver') return null;
   const { ctx } = state;
   for (const [i, name] of ctx.plan.modules.entries()) {
@@ -389,7 +438,13 @@ function nextRestoreRebind(state: SwapState, from: number, at: number, ok = true
 
 function restoreAfterUnload(state: SwapState, at: number, error: string): Transition {
   const errored: SwapState = { ...state, ctx: { ...state.ctx, error: state.ctx.error ?? error } };
-  return goAction(errored, (id) => ({ phase: 'restore-reload', stage: 'unload', index: 0, actionId: id }), at, false, error);
+  return goAction(
+    errored,
+    (id) => ({ phase: 'restore-reload', stage: 'unload', index: 0, actionId: id }),
+    at,
+    false,
+    error,
+  );
 }
 
 function onRestoreReload(state: SwapState & { phase: 'restore-reload' }, event: SwapEvent): Transition {
@@ -424,7 +479,12 @@ function enter(state: SwapState): SwapEffect[] {
       return act(state.actionId, { kind: 'unbind', device: deviceRef(ctx, state.index) }, plan.unbindDeadlineMs);
     case 'unbind-blocked': {
       const effects: SwapEffect[] = [
-        { kind: 'watch-blocking', actionId: state.actionId, rdevs: rdevsOf(ctx.devices[state.index]?.nodes ?? []), pollMs: plan.pollMs },
+        {
+          kind: 'watch-blocking',
+          actionId: state.actionId,
+          rdevs: rdevsOf(ctx.devices[state.index]?.nodes ?? []),
+          pollMs: plan.pollMs,
+        },
       ];
       // SIGTERM is sent on the way in (onStuck); the grace timer is re-armed on resume too.
       if (plan.blockedUnbind.policy === 'signal' && !state.killed) {
@@ -435,7 +495,14 @@ function enter(state: SwapState): SwapEffect[] {
     case 'zombie-census':
       return [{ kind: 'census', purpose: 'zombies', rdevs: rdevsOf(ctx.devices.flatMap((d) => d.nodes)) }];
     case 'zombie-wait':
-      return [{ kind: 'await-modules-free', modules: plan.modules, deadlineMs: plan.zombieCloseDeadlineMs, pollMs: plan.pollMs }];
+      return [
+        {
+          kind: 'await-modules-free',
+          modules: plan.modules,
+          deadlineMs: plan.zombieCloseDeadlineMs,
+          pollMs: plan.pollMs,
+        },
+      ];
     case 'unload':
       return act(state.actionId, { kind: 'unload', modules: plan.modules });
     case 'load': {
@@ -459,7 +526,9 @@ function enter(state: SwapState): SwapEffect[] {
       return act(state.actionId, { kind: 'load', spec });
     }
     case 'verify':
-      return [{ kind: 'read-state', modules: plan.modules, devices: ctx.devices.map((d) => ({ bus: d.bus, id: d.id })) }];
+      return [
+        { kind: 'read-state', modules: plan.modules, devices: ctx.devices.map((d) => ({ bus: d.bus, id: d.id })) },
+      ];
     case 'recovery-watch':
       return [watchRecovery(ctx)];
     case 'done':
@@ -507,15 +576,24 @@ function go(
   status: 'completed' | 'failed' | 'blocked' = ok ? 'completed' : 'failed',
 ): Transition {
   const steps = closeStep(state.ctx.steps, at, ok, detail);
-  const opened = to.phase === 'done' ? steps : [...steps, { phase: to.phase as SwapPhase, startedAt: at, endedAt: null, ok: null }];
+  const opened =
+    to.phase === 'done' ? steps : [...steps, { phase: to.phase as SwapPhase, startedAt: at, endedAt: null, ok: null }];
   const moved = { ...to, ctx: { ...state.ctx, steps: opened } } as SwapState;
-  const effects: SwapEffect[] = [{ kind: 'progress', phase: state.phase as SwapPhase, status, ...(detail ? { detail } : {}) }];
+  const effects: SwapEffect[] = [
+    { kind: 'progress', phase: state.phase as SwapPhase, status, ...(detail ? { detail } : {}) },
+  ];
   if (to.phase !== 'done') effects.push({ kind: 'progress', phase: to.phase as SwapPhase, status: 'started' });
   return { state: moved, effects: [...effects, ...enter(moved)] };
 }
 
 /** `go` to a phase that performs a kernel action, allocating the action's id. */
-function goAction(state: SwapState, to: (actionId: number) => SwapPhaseState, at: number, ok: boolean, detail?: string): Transition {
+function goAction(
+  state: SwapState,
+  to: (actionId: number) => SwapPhaseState,
+  at: number,
+  ok: boolean,
+  detail?: string,
+): Transition {
   const id = state.ctx.nextActionId;
   return go({ ...state, ctx: { ...state.ctx, nextActionId: id + 1 } }, to(id), at, ok, detail);
 }
@@ -523,7 +601,13 @@ function goAction(state: SwapState, to: (actionId: number) => SwapPhaseState, at
 function finish(state: SwapState, at: number, outcome: SwapOutcome, error: string | null, detail?: string): Transition {
   const ctx = { ...state.ctx, error: state.ctx.error ?? error };
   const ok = outcome === 'succeeded' || outcome === 'skipped';
-  return go({ ...state, ctx }, { phase: 'done', outcome }, at, ok || (state.phase === 'recovery-watch'), detail ?? error ?? undefined);
+  return go(
+    { ...state, ctx },
+    { phase: 'done', outcome },
+    at,
+    ok || state.phase === 'recovery-watch',
+    detail ?? error ?? undefined,
+  );
 }
 
 function closeStep(steps: readonly StepRecord[], at: number, ok: boolean, detail?: string): StepRecord[] {
@@ -551,19 +635,26 @@ export function reportOf(state: SwapState & { phase: 'done' }): SwapReport {
     holdersBefore: ctx.holdersBefore.map(summarizeHolder),
     zombieFds: ctx.zombieFds,
     recoveries: ctx.recoveries,
-    blockedUnbind: ctx.blocked ? { device: ctx.blocked.device, sinceSeconds: ctx.blocked.sinceSeconds, holders: ctx.blocked.holders } : null,
+    blockedUnbind: ctx.blocked
+      ? { device: ctx.blocked.device, sinceSeconds: ctx.blocked.sinceSeconds, holders: ctx.blocked.holders }
+      : null,
     error: ctx.error,
     startedAt: ctx.startedAt,
     endedAt,
   };
 }
 
-function isAnswer(event: SwapEvent, actionId: number): event is Extract<SwapEvent, { kind: 'action-done' | 'action-failed' }> {
+function isAnswer(
+  event: SwapEvent,
+  actionId: number,
+): event is Extract<SwapEvent, { kind: 'action-done' | 'action-failed' }> {
   return (event.kind === 'action-done' || event.kind === 'action-failed') && event.id === actionId;
 }
 
 function actionKindOf(state: SwapState, id: number): KernelAction['kind'] | null {
-  const current = enter(state).find((e): e is Extract<SwapEffect, { kind: 'action' }> => e.kind === 'action' && e.id === id);
+  const current = enter(state).find(
+    (e): e is Extract<SwapEffect, { kind: 'action' }> => e.kind === 'action' && e.id === id,
+  );
   return current ? current.action.kind : null;
 }
 

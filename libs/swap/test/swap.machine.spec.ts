@@ -59,7 +59,9 @@ interface Script {
 }
 
 const scriptArb: fc.Arbitrary<Script> = fc.record({
-  actions: fc.array(fc.constantFrom<ActionAnswer>('done', 'done', 'done', 'failed', 'stuck-done', 'stuck-failed'), { maxLength: 30 }),
+  actions: fc.array(fc.constantFrom<ActionAnswer>('done', 'done', 'done', 'failed', 'stuck-done', 'stuck-failed'), {
+    maxLength: 30,
+  }),
   modulesFree: fc.array(fc.boolean(), { maxLength: 4 }),
   verifyOk: fc.array(fc.boolean(), { maxLength: 4 }),
   policy: fc.constantFrom('fail', 'signal'),
@@ -95,13 +97,17 @@ function drive(script: Script): Run {
         return;
       case 'await-modules-free': {
         const free = script.modulesFree.shift() ?? true;
-        pending.push(free ? { kind: 'modules-free', at: t, waitedMs: 5, sawRefcnt: 1 } : { kind: 'modules-busy', at: t, refcnts: { hs_ib: 1 } });
+        pending.push(
+          free
+            ? { kind: 'modules-free', at: t, waitedMs: 5, sawRefcnt: 1 }
+            : { kind: 'modules-busy', at: t, refcnts: { hs_ib: 1 } },
+        );
         return;
       }
       case 'read-state': {
         const ok = script.verifyOk.shift() ?? true;
         const srcFor = (m: LoadedModule) =>
-          loaded === 'target' ? targets.find((x) => x.module === m.name)?.srcversion ?? null : m.srcversion;
+          loaded === 'target' ? (targets.find((x) => x.module === m.name)?.srcversion ?? null) : m.srcversion;
         const modules = previous.map((m) => ({ ...m, srcversion: ok ? srcFor(m) : 'WRONG' }));
         const devs = devices.map((d) => ({ ...d, nodes: [node(Number(d.id.slice(5, 7)), 99)] }));
         pending.push({ kind: 'state-read', at: t, modules, devices: devs });
@@ -121,7 +127,8 @@ function drive(script: Script): Run {
         if (stuck !== null && effect.action.kind !== 'signal') {
           run.violations.push(`action ${effect.action.kind} issued while action ${stuck} was stuck`);
         }
-        const detail = 'spec' in effect.action ? ('file' in effect.action.spec ? effect.action.spec.file : 'version') : '';
+        const detail =
+          'spec' in effect.action ? ('file' in effect.action.spec ? effect.action.spec.file : 'version') : '';
         run.actions.push({ kind: effect.action.kind, id: effect.id, at: t, detail });
         if (effect.action.kind === 'signal') return;
         const a = script.actions[actionIndex++] ?? 'done';
@@ -134,7 +141,11 @@ function drive(script: Script): Run {
         else {
           stuck = effect.id;
           pending.push({ kind: 'action-stuck', at: t, id: effect.id });
-          later.push(a === 'stuck-done' ? { kind: 'action-done', at: 0, id: effect.id } : { kind: 'action-failed', at: 0, id: effect.id, error: 'EIO: late' });
+          later.push(
+            a === 'stuck-done'
+              ? { kind: 'action-done', at: 0, id: effect.id }
+              : { kind: 'action-failed', at: 0, id: effect.id, error: 'EIO: late' },
+          );
         }
       }
     }
@@ -170,41 +181,70 @@ describe('swap state machine', () => {
       run.actions.map((a) => a.kind),
       ['unbind', 'unbind', 'unload', 'load', 'load', 'rebind', 'rebind'].map((k) => (k === 'rebind' ? 'bind' : k)),
     );
-    assert.deepEqual(run.final.ctx.steps.map((s) => s.phase), [
-      'preflight', 'unbind', 'unbind', 'zombie-census', 'zombie-wait', 'unload', 'load', 'load', 'rebind', 'rebind', 'verify', 'recovery-watch',
-    ]);
+    assert.deepEqual(
+      run.final.ctx.steps.map((s) => s.phase),
+      [
+        'preflight',
+        'unbind',
+        'unbind',
+        'zombie-census',
+        'zombie-wait',
+        'unload',
+        'load',
+        'load',
+        'rebind',
+        'rebind',
+        'verify',
+        'recovery-watch',
+      ],
+    );
     assert.ok(run.final.ctx.steps.every((s) => s.endedAt !== null && s.ok === true));
   });
 
   it('a blocked unbind with policy fail waits for it, then rebinds the old driver and never unloads', () => {
     const run = drive({ actions: ['stuck-done'], modulesFree: [], verifyOk: [], policy: 'fail' });
     assert.equal(run.final.phase === 'done' && run.final.outcome, 'failed-restored');
-    assert.deepEqual(run.actions.map((a) => a.kind), ['unbind', 'bind']);
+    assert.deepEqual(
+      run.actions.map((a) => a.kind),
+      ['unbind', 'bind'],
+    );
     assert.match(run.final.ctx.error ?? '', /blocked for .* by PIDs 100 \(policy fail\)/);
-    assert.deepEqual(run.final.ctx.blocked?.holders.map((h) => h.pid), [100]);
+    assert.deepEqual(
+      run.final.ctx.blocked?.holders.map((h) => h.pid),
+      [100],
+    );
   });
 
   it('a blocked unbind with policy signal sends SIGTERM to the holders and carries on once it returns', () => {
     const run = drive({ actions: ['stuck-done'], modulesFree: [], verifyOk: [], policy: 'signal' });
     assert.equal(run.final.phase === 'done' && run.final.outcome, 'succeeded');
-    assert.deepEqual(run.actions.slice(0, 3).map((a) => a.kind), ['unbind', 'signal', 'unbind']);
+    assert.deepEqual(
+      run.actions.slice(0, 3).map((a) => a.kind),
+      ['unbind', 'signal', 'unbind'],
+    );
   });
 
   it('zombie FDs that never close: nothing is unloaded, the old driver is rebound', () => {
     const run = drive({ actions: [], modulesFree: [false], verifyOk: [], policy: 'fail' });
     assert.equal(run.final.phase === 'done' && run.final.outcome, 'failed-restored');
-    assert.deepEqual(run.actions.map((a) => a.kind), ['unbind', 'unbind', 'bind', 'bind']);
+    assert.deepEqual(
+      run.actions.map((a) => a.kind),
+      ['unbind', 'unbind', 'bind', 'bind'],
+    );
   });
 
   it('a load failure after unload reloads the previous files, then rebinds', () => {
     const run = drive({ actions: ['done', 'done', 'done', 'failed'], modulesFree: [], verifyOk: [], policy: 'fail' });
     assert.equal(run.final.phase === 'done' && run.final.outcome, 'failed-restored');
     const after = run.actions.slice(4);
-    assert.deepEqual(after.map((a) => a.kind), ['unload', 'load', 'load', 'bind', 'bind']);
-    assert.deepEqual(after.filter((a) => a.kind === 'load').map((a) => a.detail), [
-      '/lib/modules/hs_core-OLD_CORE.ko',
-      '/lib/modules/hs_ib-OLD_IB.ko',
-    ]);
+    assert.deepEqual(
+      after.map((a) => a.kind),
+      ['unload', 'load', 'load', 'bind', 'bind'],
+    );
+    assert.deepEqual(
+      after.filter((a) => a.kind === 'load').map((a) => a.detail),
+      ['/lib/modules/hs_core-OLD_CORE.ko', '/lib/modules/hs_ib-OLD_IB.ko'],
+    );
   });
 
   it('a host already on the target is skipped without any kernel action', () => {
@@ -219,7 +259,12 @@ describe('swap state machine', () => {
   it('refuses a stack module used by a module outside the stack', () => {
     const used = [previous[0]!, { ...previous[1]!, holders: ['hs_ib', 'other_mod'] }];
     const { state } = next(start({ swapId: 's', hostId: 'h', plan, at: 1 }).state, {
-      kind: 'inspected', at: 2, devices, modules: used, targets, holders,
+      kind: 'inspected',
+      at: 2,
+      devices,
+      modules: used,
+      targets,
+      holders,
     });
     assert.equal(state.phase === 'done' && state.outcome, 'refused');
     assert.match(state.ctx.error ?? '', /used by other_mod/);
@@ -237,7 +282,8 @@ describe('swap state machine', () => {
         const kinds = run.actions.map((a) => a.kind);
         const firstUnload = kinds.indexOf('unload');
         // Unload comes only after every device was unbound.
-        if (firstUnload >= 0) assert.ok(kinds.slice(0, firstUnload).filter((k) => k === 'unbind').length >= devices.length);
+        if (firstUnload >= 0)
+          assert.ok(kinds.slice(0, firstUnload).filter((k) => k === 'unbind').length >= devices.length);
         // A failure before the unload never touches the modules.
         if (firstUnload < 0) assert.ok(!kinds.includes('load'));
         // Success means the target was loaded and verified; every step closed.
@@ -246,7 +292,9 @@ describe('swap state machine', () => {
         // After an unload, a failed swap that claims to be restored reloaded the previous files.
         if (firstUnload >= 0 && outcome === 'failed-restored') {
           const loads = run.actions.filter((a) => a.kind === 'load').map((a) => a.detail);
-          assert.ok(loads.includes('/lib/modules/hs_core-OLD_CORE.ko') && loads.includes('/lib/modules/hs_ib-OLD_IB.ko'));
+          assert.ok(
+            loads.includes('/lib/modules/hs_core-OLD_CORE.ko') && loads.includes('/lib/modules/hs_ib-OLD_IB.ko'),
+          );
         }
       }),
       { numRuns: 500 },

@@ -40,7 +40,10 @@ const configSchema = z
       }),
     heartbeatMs: z.coerce.number().int().positive().default(2000),
   })
-  .refine((c) => c.kernel !== 'sim' || c.scenario, { message: '--kernel sim needs --scenario FILE', path: ['scenario'] });
+  .refine((c) => c.kernel !== 'sim' || c.scenario, {
+    message: '--kernel sim needs --scenario FILE',
+    path: ['scenario'],
+  });
 
 export type AgentConfig = z.infer<typeof configSchema>;
 

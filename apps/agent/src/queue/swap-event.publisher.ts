@@ -27,12 +27,30 @@ export class SwapEventPublisher {
   }
 
   step(swapId: string, job: SwapJob, phase: SwapPhase, status: string, detail?: string): Promise<unknown> {
-    const data = { v: 1, rolloutId: job.rolloutId, hostId: job.hostId, swapId, direction: job.direction, at: Date.now(), phase, status, ...(detail ? { detail } : {}) };
+    const data = {
+      v: 1,
+      rolloutId: job.rolloutId,
+      hostId: job.hostId,
+      swapId,
+      direction: job.direction,
+      at: Date.now(),
+      phase,
+      status,
+      ...(detail ? { detail } : {}),
+    };
     return this.queue.add(EVENT_STEP, data, { jobId: `${swapId}-step-${process.pid}-${++this.seq}` });
   }
 
   result(swapId: string, job: SwapJob, report: SwapReport): Promise<unknown> {
-    const data = { v: 1, rolloutId: job.rolloutId, hostId: job.hostId, swapId, direction: job.direction, at: Date.now(), report };
+    const data = {
+      v: 1,
+      rolloutId: job.rolloutId,
+      hostId: job.hostId,
+      swapId,
+      direction: job.direction,
+      at: Date.now(),
+      report,
+    };
     return this.queue.add(EVENT_RESULT, data, { jobId: `${swapId}-result` });
   }
 

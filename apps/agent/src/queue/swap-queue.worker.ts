@@ -1,4 +1,11 @@
-import { JOB_SWAP, SWAP_QUEUE, hostQueuePrefix, swapJobSchema, type SwapJob, type SwapReport } from '@hotswap/contracts';
+import {
+  JOB_SWAP,
+  SWAP_QUEUE,
+  hostQueuePrefix,
+  swapJobSchema,
+  type SwapJob,
+  type SwapReport,
+} from '@hotswap/contracts';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentMetrics } from '../metrics/agent.metrics.js';

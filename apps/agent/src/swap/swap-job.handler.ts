@@ -26,7 +26,13 @@ export class SwapJobHandler {
     if (journaled?.state && isTerminal(journaled.state)) return reportOf(journaled.state);
     if (!journaled && this.now() > job.notAfter) {
       const late = Math.round((this.now() - job.notAfter) / 1000);
-      return reportWithoutSwap(swapId, this.hostId, 'expired', `job expired ${late} s ago (notAfter ${new Date(job.notAfter).toISOString()}); not run`, this.now());
+      return reportWithoutSwap(
+        swapId,
+        this.hostId,
+        'expired',
+        `job expired ${late} s ago (notAfter ${new Date(job.notAfter).toISOString()}); not run`,
+        this.now(),
+      );
     }
     let plan;
     try {

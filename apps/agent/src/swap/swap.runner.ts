@@ -6,6 +6,7 @@ import {
   isTerminal,
   next,
   observeRecoveries,
+  recoverySettled,
   resume,
   start,
   type KernelAction,
@@ -129,7 +130,14 @@ export class SwapRunner {
         return;
       case 'await-modules-free':
         this.query(async () => {
-          const result = await awaitModulesFree(this.port, effect.modules, effect.deadlineMs, effect.pollMs, this.now, this.loop());
+          const result = await awaitModulesFree(
+            this.port,
+            effect.modules,
+            effect.deadlineMs,
+            effect.pollMs,
+            this.now,
+            this.loop(),
+          );
           return { ...result, at: this.now() };
         });
         return;
@@ -217,13 +225,13 @@ export class SwapRunner {
     const deadline = this.now() + effect.deadlineMs;
     const known: RecoveryObservation[] = [];
     let watched: Holder[] = [];
-    while (!loop.stopped && known.length < effect.tracked.length) {
+    for (;;) {
       watched = await this.port.watch(effect.scope, rdevs);
       for (const observation of observeRecoveries(effect.tracked, known, watched, newIds, this.now())) {
         known.push(observation);
         this.observer.recovery?.(observation);
       }
-      if (known.length >= effect.tracked.length || this.now() >= deadline) break;
+      if (loop.stopped || recoverySettled(effect.tracked, known, watched) || this.now() >= deadline) break;
       await sleep(effect.pollMs);
     }
     const left = closeRecoveries(effect.tracked, known, watched);

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Holder } from '@hotswap/kernel';
+import { closeRecoveries, observeRecoveries, recoverySettled, type TrackedHolder } from '../src/index.js';
+
+const newIds = new Set(['240:0/99'] as const);
+const tracked: TrackedHolder[] = [
+  { pid: 10, comm: 'a', unit: 'a.service', t0Ms: 1000, predictedErrno: 'ENODEV' },
+  { pid: 11, comm: 'b', unit: 'b.service', t0Ms: 1000, predictedErrno: 'ENODEV' },
+  { pid: 12, comm: 'c', unit: null, t0Ms: 1000, predictedErrno: 'ENODEV' },
+];
+const holder = (pid: number, unit: string | null, ino: number | null): Holder => ({
+  pid,
+  comm: 'x',
+  unit,
+  files: ino === null ? [] : [{ fd: 3, path: '/dev/hs0', deleted: false, rdev: '240:0', ino }],
+  mappings: [],
+});
+
+describe('recovery tracker', () => {
+  it('a holder recovers when it holds the new node (same device number, new inode)', () => {
+    const seen = observeRecoveries(
+      tracked,
+      [],
+      [holder(10, 'a.service', 99), holder(11, 'b.service', 7)],
+      newIds,
+      1750,
+    );
+    assert.deepEqual(
+      seen.map((o) => [o.pid, o.status, o.seconds]),
+      [[10, 'recovered', 0.75]],
+    );
+  });
+
+  it('the old node recreated at the same path and device number is not the new node', () => {
+    assert.deepEqual(observeRecoveries(tracked, [], [holder(10, 'a.service', 7)], newIds, 2000), []);
+  });
+
+  it('a successor in the same unit under a new pid counts as restarted, once', () => {
+    const seen = observeRecoveries(tracked, [], [holder(50, 'b.service', 99)], newIds, 1500);
+    assert.deepEqual(
+      seen.map((o) => [o.pid, o.status, o.newPid]),
+      [[11, 'restarted', 50]],
+    );
+    assert.deepEqual(observeRecoveries(tracked, seen, [holder(50, 'b.service', 99)], newIds, 1600), []);
+  });
+
+  it('at the end, the rest are exited (gone) or not recovered (alive)', () => {
+    const left = closeRecoveries(tracked, [], [holder(10, 'a.service', null)]);
+    assert.deepEqual(
+      left.map((o) => [o.pid, o.status, o.seconds]),
+      [
+        [10, 'not-recovered', null],
+        [11, 'exited', null],
+        [12, 'exited', null],
+      ],
+    );
+  });
+
+  it('the watch settles early only when a gone holder has no unit to restart it', () => {
+    const recovered = observeRecoveries(
+      tracked,
+      [],
+      [holder(10, 'a.service', 99), holder(11, 'b.service', 99)],
+      newIds,
+      1100,
+    );
+    assert.equal(recoverySettled(tracked, recovered, [holder(10, 'a.service', 99), holder(11, 'b.service', 99)]), true);
+    assert.equal(recoverySettled(tracked, recovered.slice(0, 1), [holder(10, 'a.service', 99)]), false);
+  });
+});
