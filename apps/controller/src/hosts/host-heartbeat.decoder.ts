@@ -1,0 +1,70 @@
+import { HEARTBEAT_TTL_MS } from '@hotswap/contracts';
+
+/**
+ * The registry as agents write it (apps/agent HeartbeatService; libs/contracts HostHeartbeat):
+ *
+ *   hotswap:hosts          sorted set: member = hostId, score = lastSeen (epoch ms)
+ *   hotswap:host:<hostId>  hash, every field a string:
+ *     hostId        the host id
+ *     agentVersion  e.g. "0.1.0"
+ *     kernel        `uname -r`
+ *     labels        JSON object of string → string, e.g. {"rack":"r1"}
+ *     lastSeen      epoch ms in decimal
+ *     busy          "1" while a swap runs, else "0"
+ *     metricsUrl    the agent's /metrics URL, "" when unknown
+ *
+ * The hash comes from another process, possibly another version: every field is optional
+ * here, and a bad one becomes a neutral value rather than an error.
+ */
+export interface RegisteredHost {
+  readonly hostId: string;
+  readonly lastSeen: number;
+  readonly ageSeconds: number;
+  /** Seen within HEARTBEAT_TTL_MS (the agent missed fewer than three heartbeats). */
+  readonly available: boolean;
+  readonly kernel: string | null;
+  readonly agentVersion: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly busy: boolean;
+  readonly metricsUrl: string | null;
+}
+
+export function decodeHeartbeat(
+  hostId: string,
+  hash: Readonly<Record<string, string>>,
+  score: number | null,
+  now: number,
+): RegisteredHost {
+  const fromHash = Number(hash['lastSeen']);
+  const lastSeen = Math.max(
+    Number.isFinite(fromHash) ? fromHash : 0,
+    score !== null && Number.isFinite(score) ? score : 0,
+  );
+  const age = Math.max(0, now - lastSeen);
+  return {
+    hostId,
+    lastSeen,
+    ageSeconds: Math.round(age) / 1000,
+    available: lastSeen > 0 && age < HEARTBEAT_TTL_MS,
+    kernel: nonEmpty(hash['kernel']),
+    agentVersion: nonEmpty(hash['agentVersion']),
+    labels: decodeLabels(hash['labels']),
+    busy: hash['busy'] === '1',
+    metricsUrl: nonEmpty(hash['metricsUrl']),
+  };
+}
+
+const nonEmpty = (value: string | undefined): string | null => (value === undefined || value === '' ? null : value);
+
+function decodeLabels(json: string | undefined): Record<string, string> {
+  if (!json) return {};
+  try {
+    const value: unknown = JSON.parse(json);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+    return Object.fromEntries(
+      Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HEARTBEAT_TTL_MS, HOSTS_KEY, hostKey } from '@hotswap/contracts';
+import type { Redis } from 'ioredis';
+import { REDIS } from '../redis/redis.provider.js';
+import { decodeHeartbeat, type RegisteredHost } from './host-heartbeat.decoder.js';
+
+/** Reads the registry agents write (the encoding is documented in host-heartbeat.decoder.ts). */
+@Injectable()
+export class HostRegistryStore {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Every registered host, by id. */
+  async list(now: number): Promise<RegisteredHost[]> {
+    const scored = withScores(await this.redis.zrange(HOSTS_KEY, 0, '-1', 'WITHSCORES'));
+    const hashes = await Promise.all(scored.map(([hostId]) => this.redis.hgetall(hostKey(hostId))));
+    return scored
+      .map(([hostId, score], i) => decodeHeartbeat(hostId, hashes[i] ?? {}, score, now))
+      .sort((a, b) => a.hostId.localeCompare(b.hostId));
+  }
+
+  /** The ids no agent ever registered (absent from the registry), in the order given. */
+  async unregistered(hostIds: readonly string[]): Promise<string[]> {
+    if (hostIds.length === 0) return [];
+    const scores = await this.redis.zmscore(HOSTS_KEY, ...hostIds);
+    return hostIds.filter((_, i) => scores[i] === null || scores[i] === undefined);
+  }
+
+  async countByAvailability(now: number): Promise<{ available: number; unavailable: number }> {
+    const [total, available] = await Promise.all([
+      this.redis.zcard(HOSTS_KEY),
+      this.redis.zcount(HOSTS_KEY, `(${now - HEARTBEAT_TTL_MS}`, '+inf'),
+    ]);
+    return { available, unavailable: total - available };
+  }
+}
+
+/** WITHSCORES replies: flat `[member, score, ...]` (RESP2 shape) or `[[member, score], ...]` (RESP3). */
+function withScores(reply: readonly unknown[]): [string, number][] {
+  if (reply.every(Array.isArray))
+    return (reply as unknown[][]).map(([member, score]) => [String(member), Number(score)]);
+  const pairs: [string, number][] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([String(reply[i]), Number(reply[i + 1])]);
+  return pairs;
+}

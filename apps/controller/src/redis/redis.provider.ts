@@ -1,0 +1,38 @@
+import type { Provider } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
+import type { ControllerConfig } from '../controller.config.js';
+import type { Logger } from '../logging/controller.logger.js';
+
+/**
+ * Two connections, because they want opposite failure behaviour:
+ * - REDIS serves the HTTP API and the stores: a command fails after one reconnection
+ *   attempt, so a request answers 503 within a second or two instead of hanging while Redis
+ *   is down (clients retry; an event job that fails this way is retried by BullMQ);
+ * - BULLMQ_CONNECTION is shared by the event worker and the swap queues: BullMQ requires
+ *   `maxRetriesPerRequest: null` (its blocking commands must wait, never time out). BullMQ
+ *   duplicates it for the worker's blocking connection and closes only that duplicate.
+ * Both are closed by RedisLifecycle, after the workers and queues that use them.
+ */
+export const REDIS = Symbol('REDIS');
+export const BULLMQ_CONNECTION = Symbol('BULLMQ_CONNECTION');
+
+function connect(config: ControllerConfig, logger: Logger, role: string, maxRetriesPerRequest: number | null): Redis {
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest, connectionName: `hotswap-controller-${role}` });
+  // Without a listener ioredis prints every reconnection error to the console.
+  redis.on('error', (error: Error) => logger.warn({ role, error: error.message }, 'redis connection error'));
+  return redis;
+}
+
+export const redisProviders: Provider[] = [
+  {
+    provide: REDIS,
+    inject: [CONTROLLER_CONFIG, LOGGER],
+    useFactory: (config: ControllerConfig, logger: Logger) => connect(config, logger, 'api', 1),
+  },
+  {
+    provide: BULLMQ_CONNECTION,
+    inject: [CONTROLLER_CONFIG, LOGGER],
+    useFactory: (config: ControllerConfig, logger: Logger) => connect(config, logger, 'bullmq', null),
+  },
+];
