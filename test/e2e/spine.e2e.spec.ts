@@ -76,7 +76,7 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
         runbookFor(`e2e-${name}`, module, bus, driver, hostId),
       );
       assert.equal(created.status, 201, JSON.stringify(created.body));
-      ids.set(name, created.body.id);
+      ids.set(name, String(created.body['id']));
     }
     // While the wait-scheme unbind is blocked, the agent must still answer and report it.
     blockedSeen = await waitFor('the vfio unbind to be reported blocked', 20_000, async () => {

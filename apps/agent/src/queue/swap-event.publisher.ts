@@ -27,34 +27,20 @@ export class SwapEventPublisher {
   }
 
   step(swapId: string, job: SwapJob, phase: SwapPhase, status: string, detail?: string): Promise<unknown> {
-    const data = {
-      v: 1,
-      rolloutId: job.rolloutId,
-      hostId: job.hostId,
-      swapId,
-      direction: job.direction,
-      at: Date.now(),
-      phase,
-      status,
-      ...(detail ? { detail } : {}),
-    };
+    const data = { ...envelope(swapId, job), phase, status, ...(detail ? { detail } : {}) };
     return this.queue.add(EVENT_STEP, data, { jobId: `${swapId}-step-${process.pid}-${++this.seq}` });
   }
 
   result(swapId: string, job: SwapJob, report: SwapReport): Promise<unknown> {
-    const data = {
-      v: 1,
-      rolloutId: job.rolloutId,
-      hostId: job.hostId,
-      swapId,
-      direction: job.direction,
-      at: Date.now(),
-      report,
-    };
-    return this.queue.add(EVENT_RESULT, data, { jobId: `${swapId}-result` });
+    return this.queue.add(EVENT_RESULT, { ...envelope(swapId, job), report }, { jobId: `${swapId}-result` });
   }
 
   close(): Promise<void> {
     return this.queue.close();
   }
+}
+
+/** The fields every event carries (libs/contracts swap-events). */
+function envelope(swapId: string, job: SwapJob) {
+  return { v: 1, rolloutId: job.rolloutId, hostId: job.hostId, swapId, direction: job.direction, at: Date.now() };
 }
