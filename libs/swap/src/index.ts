@@ -4,3 +4,4 @@ export * from './swap-plan.js';
 export * from './recovery.tracker.js';
 export * from './file-identity.js';
 export * from './holder-summary.js';
+export * from './reload-spec.js';

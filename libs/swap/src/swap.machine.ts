@@ -5,6 +5,7 @@ import type { TrackedHolder } from './recovery.tracker.js';
 import type { KernelAction, SwapEffect, SwapEvent } from './swap.effects.js';
 import type { SwapPlan } from './swap-plan.js';
 import { summarizeHolder } from './holder-summary.js';
+import { reloadSpecOf } from './reload-spec.js';
 
 /**
  * The per-host swap as one explicit state machine (DESIGN.md "Swap, per host"):
@@ -520,9 +521,7 @@ function enter(state: SwapState): SwapEffect[] {
       // Reload the previous stack bottom first, from the very files and parameters it had.
       const mod = [...ctx.previous].reverse()[state.index];
       if (!mod) return [];
-      const spec = mod.file
-        ? { module: mod.name, file: mod.file, params: mod.params }
-        : { module: mod.name, ...(mod.version ? { version: mod.version } : {}), params: mod.params };
+      const spec = reloadSpecOf(mod);
       return act(state.actionId, { kind: 'load', spec });
     }
     case 'verify':

@@ -1,10 +1,10 @@
 import type { SwapOutcome, SwapReport } from '@hotswap/contracts';
 
-/** The report of a swap that never reached the state machine (expired job, invalid runbook). */
+/** The report of a swap that never reached the state machine (expired job, invalid runbook, nothing to roll back). */
 export function reportWithoutSwap(
   swapId: string,
   hostId: string,
-  outcome: Extract<SwapOutcome, 'expired' | 'refused'>,
+  outcome: Extract<SwapOutcome, 'expired' | 'refused' | 'skipped'>,
   error: string,
   at: number,
 ): SwapReport {

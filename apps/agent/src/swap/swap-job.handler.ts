@@ -1,7 +1,7 @@
-import type { SwapJob, SwapReport } from '@hotswap/contracts';
-import type { KernelPort } from '@hotswap/kernel';
+import { swapJobId, type SwapJob, type SwapReport } from '@hotswap/contracts';
+import type { KernelPort, LoadSpec } from '@hotswap/kernel';
 import { RunbookValidationError, validateRunbook } from '@hotswap/runbook';
-import { isTerminal, planFromRunbook, reportOf } from '@hotswap/swap';
+import { isTerminal, planFromRunbook, reloadSpecOf, reportOf } from '@hotswap/swap';
 import type { FileSwapJournal } from '../journal/file-swap.journal.js';
 import type { HostLock } from '../lock/host.lock.js';
 import { reportWithoutSwap } from './outcome-report.js';
@@ -41,6 +41,14 @@ export class SwapJobHandler {
       if (!(error instanceof RunbookValidationError)) throw error;
       return reportWithoutSwap(swapId, this.hostId, 'refused', error.message, this.now());
     }
+    if (job.direction === 'rollback') {
+      const previous = await this.previousStack(job);
+      if (!previous) {
+        const why = `nothing to roll back: rollout ${job.rolloutId} has no finished forward swap on this host`;
+        return reportWithoutSwap(swapId, this.hostId, 'skipped', why, this.now());
+      }
+      plan = { ...plan, loads: previous };
+    }
     await this.lock.acquire();
     try {
       const runner = new SwapRunner(this.port, this.journal.sink(swapId), observer, this.now);
@@ -50,6 +58,16 @@ export class SwapJobHandler {
     } finally {
       await this.lock.release();
     }
+  }
+
+  /**
+   * A rollback swaps back to exactly what the forward swap found loaded: the same files and
+   * parameters, bottom of the stack first, as its journal recorded them.
+   */
+  private async previousStack(job: SwapJob): Promise<LoadSpec[] | null> {
+    const forward = await this.journal.read(swapJobId(job.rolloutId, this.hostId, 'forward'));
+    if (!forward?.state || !isTerminal(forward.state) || forward.state.ctx.previous.length === 0) return null;
+    return [...forward.state.ctx.previous].reverse().map(reloadSpecOf);
   }
 
   /** Swaps a previous agent left unfinished (it crashed): finish or roll them back first. */
