@@ -80,9 +80,11 @@ export function decide(input: DecideInput): Decision {
     }
     return admitted;
   };
-  const budgetNote = (): string => {
+  /** Why hosts wait, once `started` more are in flight. */
+  const capsNote = (started: number): string => {
     const down = hosts.filter((host) => !host.available).length;
-    return `${inFlight.length} in flight, ${down} unavailable, maxUnavailable ${limit}`;
+    const domains = label === undefined ? '' : `, at most ${cap} per ${label}`;
+    return `${inFlight.length + started} in flight, ${down} unavailable, maxUnavailable ${limit}${domains}`;
   };
 
   // The forward waves, from the events: hosts keep the wave their job was enqueued with.
@@ -204,7 +206,7 @@ export function decide(input: DecideInput): Decision {
     if (closed !== null) return { ...closed, withdraw: forwardInFlight };
     const start = admit(targets);
     const waiting = targets.length - start.length;
-    return decision('rolling-back', `${why}; ${waiting} host(s) left to roll back (${budgetNote()})`, {
+    return decision('rolling-back', `${why}; ${waiting} host(s) left to roll back (${capsNote(start.length)})`, {
       start,
       withdraw: forwardInFlight,
     });
@@ -275,7 +277,7 @@ export function decide(input: DecideInput): Decision {
     ]);
     const kind = open === 0 ? 'canary' : `wave ${open}`;
     const left = openFill.length - start.filter((s) => s.direction === 'forward').length;
-    const why = left > 0 ? `; ${left} more wait for room (${budgetNote()}, domain cap ${cap})` : '';
+    const why = left > 0 ? `; ${left} more wait for room (${capsNote(start.length)})` : '';
     return decision('running', `${kind}: ${start.length} starting${why}`, { start, waves });
   }
 

@@ -109,7 +109,7 @@ export interface Wave {
   readonly index: number;
   readonly kind: 'canary' | 'wave';
   readonly hosts: readonly string[];
-  /** done: every host has a result and the gates were evaluated; planned: a projection. */
+  /** done: every host has a result and its SLO gate is recorded; planned: a projection that may change. */
   readonly status: 'done' | 'in-progress' | 'planned';
   readonly gate?: { readonly verdict: GateVerdict; readonly detail: string };
 }

@@ -190,26 +190,39 @@ describe('decide: caps', () => {
     const run = new RolloutHarness(spec({ strategy: { canary: 0, maxUnavailable: 3 } }), hosts);
     const first = run.step();
     assert.deepEqual(ids(first.start), ['h01', 'h02']);
-    assert.match(first.reason, /1 more wait for room \(2 in flight, 1 unavailable, maxUnavailable 3/);
+    assert.match(first.reason, /1 more wait for room \(2 in flight, 1 unavailable, maxUnavailable 3\)/);
     run.hosts = run.hosts.map((h) => (h.id === 'h05' ? { ...h, available: true } : h));
     assert.deepEqual(ids(run.step().start), ['h03']);
   });
 
-  it('a wave skips unavailable hosts; the rollout waits for them at the end', () => {
+  it('a wave is formed of available hosts; an unavailable one joins a later wave when back', () => {
     const hosts = fleet(3);
     hosts[1] = { ...hosts[1]!, available: false };
-    const run = new RolloutHarness(spec({ strategy: { canary: 0, maxUnavailable: 3 } }), hosts);
-    assert.deepEqual(ids(run.step().start), ['h01']);
-    assert.deepEqual(run.decide().waves.map((wave) => wave.hosts), [['h01'], ['h02', 'h03']]);
+    const run = new RolloutHarness(spec({ strategy: { canary: 0, maxUnavailable: 2 } }), hosts);
+    const first = run.step();
+    assert.deepEqual(ids(first.start), ['h01']);
+    assert.deepEqual(
+      first.waves.map((wave) => [wave.status, wave.hosts]),
+      [
+        ['in-progress', ['h01', 'h03']],
+        ['planned', ['h02']],
+      ],
+    );
     run.finishAll();
-    run.step();
-    assert.deepEqual(ids(run.step().start), []);
-    assert.deepEqual(run.decide().waves.map((wave) => wave.hosts), [['h01'], ['h02', 'h03']]);
+    assert.deepEqual(run.step().start, [{ hostId: 'h03', wave: 1, direction: 'forward' }]);
+    run.finishAll();
+    assert.equal(run.step().gate?.wave, 1);
+    assert.deepEqual(run.step().start, []);
     run.hosts = fleet(3);
-    assert.deepEqual(ids(run.step().start), ['h02', 'h03']);
-    const maxedOut = new RolloutHarness(spec({ strategy: { canary: 0, maxUnavailable: 1 } }), hosts);
-    assert.deepEqual(ids(maxedOut.step().start), []);
-    assert.match(maxedOut.decide().reason, /0 in flight, 1 unavailable, maxUnavailable 1/);
+    assert.deepEqual(run.step().start, [{ hostId: 'h02', wave: 2, direction: 'forward' }]);
+  });
+
+  it('no room at all while unavailable hosts fill maxUnavailable', () => {
+    const hosts = fleet(2);
+    hosts[1] = { ...hosts[1]!, available: false };
+    const run = new RolloutHarness(spec({ strategy: { canary: 0, maxUnavailable: 1 } }), hosts);
+    assert.deepEqual(run.step().start, []);
+    assert.match(run.decide().reason, /1 more wait for room \(0 in flight, 1 unavailable, maxUnavailable 1\)/);
   });
 
   it('waits for unavailable hosts once every other host is done', () => {
@@ -268,7 +281,12 @@ describe('decide: skipped hosts', () => {
       host('c', {}, { currentVersion: '2.0', targetVersion: '2.0' }),
       host('d', {}, { currentVersion: '1.0', targetVersion: '2.0' }),
     ];
-    const decision = decide({ rollout: spec({ strategy: { canary: 0, maxUnavailable: 4 } }), hosts, events: [], now: T0 });
+    const decision = decide({
+      rollout: spec({ strategy: { canary: 0, maxUnavailable: 4 } }),
+      hosts,
+      events: [],
+      now: T0,
+    });
     assert.deepEqual(decision.skipped, ['a', 'c']);
     assert.deepEqual(ids(decision.start), ['b', 'd']);
   });
@@ -326,7 +344,7 @@ describe('decide: failure policies', () => {
     run.push({ type: 'withdrawn', hostId: 'h02' });
     assert.deepEqual(run.step().withdraw, []);
     run.push({ type: 'resumed' });
-    assert.deepEqual(ids(run.step().start), ['h02', 'h03']);
+    assert.deepEqual(run.step().start, [{ hostId: 'h02', wave: 1, direction: 'forward' }]);
   });
 
   it('rollback-host: the failed host is swapped back, the others continue', () => {
@@ -401,6 +419,23 @@ describe('decide: failure policies', () => {
     const final = run.step();
     assert.equal(final.state, 'failed');
     assert.match(final.reason, /rollback failed on h01/);
+  });
+
+  it('rolling back waits for an unavailable host, which counts against maxUnavailable meanwhile', () => {
+    const run = new RolloutHarness(spec({ strategy: { canary: 0, maxUnavailable: 2 } }), fleet(3));
+    run.step();
+    run.finishAll();
+    run.push({ type: 'rollback-requested' });
+    run.hosts = run.hosts.map((h) => (h.id === 'h02' ? { ...h, available: false } : h));
+    const back = run.step();
+    assert.deepEqual(back.start, [{ hostId: 'h01', wave: 1, direction: 'rollback' }]);
+    assert.match(back.reason, /1 host\(s\) left to roll back \(1 in flight, 1 unavailable, maxUnavailable 2\)/);
+    run.finishAll();
+    assert.deepEqual(run.step().start, []);
+    run.hosts = fleet(3);
+    assert.deepEqual(run.step().start, [{ hostId: 'h02', wave: 1, direction: 'rollback' }]);
+    run.finishAll();
+    assert.equal(run.step().state, 'rolled-back');
   });
 
   it('a forward job in flight when the rollback begins is withdrawn, or rolled back once done', () => {
