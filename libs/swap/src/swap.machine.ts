@@ -323,11 +323,11 @@ function onBlocked(state: SwapState & { phase: 'unbind-blocked' }, event: SwapEv
     // Note when each blocking holder lets go: in the wait scheme its recovery clock starts there.
     const ids = identitiesOf(device?.nodes ?? []);
     const still = new Set(event.holders.filter((h) => holdsAny(h, ids)).map((h) => h.pid));
-    const closedAt = { ...ctx.closedAt };
-    for (const h of ctx.blocked.holders)
-      if (!still.has(h.pid) && closedAt[h.pid] === undefined) closedAt[h.pid] = event.at;
-    const blocked = { ...ctx.blocked, sinceSeconds: (event.at - ctx.blocked.startedAt) / 1000 };
-    return { state: { ...state, ctx: { ...ctx, closedAt, blocked } }, effects: [] };
+    const closed = ctx.blocked.holders.filter((h) => !still.has(h.pid) && ctx.closedAt[h.pid] === undefined);
+    // Most polls change nothing: the same state means nothing to journal.
+    if (closed.length === 0) return { state, effects: [] };
+    const closedAt = { ...ctx.closedAt, ...Object.fromEntries(closed.map((h) => [h.pid, event.at])) };
+    return { state: { ...state, ctx: { ...ctx, closedAt } }, effects: [] };
   }
   if (event.kind === 'timer-fired' && event.name === 'grace' && !state.killed) {
     return signalHolders({ ...state, killed: true }, 'SIGKILL');
