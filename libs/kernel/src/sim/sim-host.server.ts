@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { CrashTraps } from './sim-crash.trap.js';
 import type { SimKernel } from './sim-kernel.js';
 import { simRpcMethods, type SimHostInfo } from './sim-rpc.methods.js';
 import { encodeError, LineSplitter, type SimRpcRequest, type SimRpcResponse } from './sim-rpc.protocol.js';
@@ -20,6 +21,7 @@ export class SimHostServer {
   private readonly clients = new Set<Socket>();
   private readonly startedAt = Date.now();
   private closing: Promise<void> | null = null;
+  private readonly traps = new CrashTraps();
 
   constructor(
     private readonly kernel: SimKernel,
@@ -79,6 +81,15 @@ export class SimHostServer {
       return;
     }
     const id = typeof request.id === 'number' ? request.id : null;
+    if (request.method === 'armCrash' || request.method === 'crashTraps') {
+      try {
+        if (request.method === 'armCrash') this.traps.arm(request.params);
+        reply(socket, { id, result: this.traps.status() });
+      } catch (err) {
+        reply(socket, { id, error: encodeError(err) });
+      }
+      return;
+    }
     const method = Object.hasOwn(simRpcMethods, request.method) ? simRpcMethods[request.method] : undefined;
     if (!method) {
       reply(socket, { id, error: { code: 'EPROTO', message: `unknown method ${request.method}` } });
@@ -88,9 +99,11 @@ export class SimHostServer {
       // Answer first, then stop: the client sees its shutdown succeed.
       setImmediate(() => this.options.onShutdown?.());
     };
+    const trap = this.traps.take(request.method);
+    if (trap?.when === 'before') return CrashTraps.kill(trap); // the request dies with its sender
     method.run({ kernel: this.kernel, info: () => this.info(), shutdown }, request.params).then(
-      (result) => reply(socket, { id, result: result ?? null }),
-      (err: unknown) => reply(socket, { id, error: encodeError(err) }),
+      (result) => (trap ? CrashTraps.kill(trap) : reply(socket, { id, result: result ?? null })),
+      (err: unknown) => (trap ? CrashTraps.kill(trap) : reply(socket, { id, error: encodeError(err) })),
     );
   }
 }

@@ -11,6 +11,9 @@ import type {
   WatchScope,
 } from '../kernel.port.js';
 import type { SimActionEntry } from './sim-action.log.js';
+import type { CrashTrap, CrashTraps } from './sim-crash.trap.js';
+
+type CrashTrapStatus = ReturnType<CrashTraps['status']>;
 import type { SimHostInfo } from './sim-rpc.methods.js';
 import { decodeError, LineSplitter, SimHostError, type SimRpcResponse } from './sim-rpc.protocol.js';
 import type { SimSnapshot } from './sim.snapshot.js';
@@ -87,6 +90,14 @@ export class SimKernelAdapter implements KernelPort {
   /** Simulator only: the action log from entry `since` on. */
   actionLog(since?: number): Promise<SimActionEntry[]> {
     return this.call('actionLog', since === undefined ? {} : { since });
+  }
+  /** Simulator only (chaos tests): kill process `pid` at the next call of a kernel action. */
+  armCrash(trap: CrashTrap): Promise<CrashTrapStatus> {
+    return this.call('armCrash', trap);
+  }
+  /** Simulator only: the armed trap and those that went off. */
+  crashTraps(): Promise<CrashTrapStatus> {
+    return this.call('crashTraps', {});
   }
   /** Simulator only: modules, devices and processes with their files. */
   snapshot(): Promise<SimSnapshot> {
