@@ -12,6 +12,7 @@ import { AGENT_CONFIG, KERNEL_PORT, REDIS } from './agent.tokens.js';
 import type { AgentConfig } from './config/agent.config.js';
 import { HealthController } from './health/health.controller.js';
 import { FileSwapJournal } from './journal/file-swap.journal.js';
+import { PtyHookExecutor } from './hooks/pty-hook.executor.js';
 import { createKernelPort } from './kernel/kernel-port.factory.js';
 import { HostLock } from './lock/host.lock.js';
 import { logFields } from './logger.js';
@@ -61,7 +62,7 @@ export class AgentModule {
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
         { provide: AgentMetrics, useFactory: () => new AgentMetrics(AGENT_VERSION) },
-        { provide: REDIS, useFactory: () => redisConnection(config.redisUrl) },
+        { provide: REDIS, useFactory: () => redisConnection(config) },
         { provide: KERNEL_PORT, useFactory: () => createKernelPort(config) },
         {
           provide: SwapJobHandler,
@@ -72,6 +73,11 @@ export class AgentModule {
               port,
               new FileSwapJournal(join(config.stateDir, 'journal')),
               new HostLock(config.stateDir),
+              new PtyHookExecutor({
+                hooksDir: config.hooksDir,
+                allowShell: config.allowShellHooks,
+                logDir: join(config.stateDir, 'hooks'),
+              }),
             ),
         },
         { provide: SwapEventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new SwapEventPublisher(redis) },

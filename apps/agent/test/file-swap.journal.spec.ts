@@ -18,6 +18,7 @@ const plan: SwapPlan = {
   recoveryWatchMs: 1000,
   pollMs: 50,
   blockedUnbind: { policy: 'fail', graceMs: 1000 },
+  hooks: { pre: [], post: [] },
 };
 const job: SwapJob = {
   v: 1,

@@ -6,6 +6,7 @@
 /** The phases of a swap, in order (DESIGN.md "Swap, per host"), plus the restore paths. */
 export const SWAP_PHASES = [
   'preflight',
+  'pre-hooks',
   'unbind',
   'unbind-blocked',
   'zombie-census',
@@ -15,6 +16,7 @@ export const SWAP_PHASES = [
   'rebind',
   'verify',
   'recovery-watch',
+  'post-hooks',
   'restore-rebind',
   'restore-reload',
 ] as const;

@@ -34,6 +34,14 @@ const argvSchema = z.array(argvItemSchema, {
   },
 });
 
+/** A prompt a tool asks in its terminal (a literal substring of its output) and the answer to type. */
+const expectationSchema = z.strictObject({
+  prompt: z.string().min(1, 'prompt must not be empty'),
+  answer: z
+    .string()
+    .refine((a) => !/[\r\n]/.test(a), { error: 'answer is typed then Enter is pressed: no line breaks' }),
+});
+
 /** A command run on the host before or after the swap (in a PTY, by the agent). */
 export const hookSchema = z
   .strictObject({
@@ -43,6 +51,10 @@ export const hookSchema = z
     shell: z
       .boolean({ error: (iss) => (iss.input === undefined ? undefined : 'shell must be true or false') })
       .default(false),
+    /** Prompts the tool prints and what to type (followed by Enter), in order of appearance. */
+    expect: z.array(expectationSchema).default([]),
+    /** Exit codes that count as success. */
+    successExitCodes: z.array(z.number().int().min(0).max(255)).min(1).default([0]),
   })
   .superRefine((hook, ctx) => {
     const [program, flag, script] = hook.argv;

@@ -242,12 +242,42 @@ describe('spec.prometheusGate', () => {
 });
 
 describe('spec.hooks', () => {
+  it('a hook declares the prompts it answers and the exit codes that count as success', () => {
+    const { spec } = parseRunbook(
+      withSpec(
+        '  hooks:\n    pre:\n      - name: fw\n        argv: [/etc/hotswap/hooks/fw]\n        expect: [{ prompt: "Continue? (y/n)", answer: y }]\n        successExitCodes: [0, 3]',
+      ),
+    );
+    assert.deepEqual(spec.hooks.pre[0]?.expect, [{ prompt: 'Continue? (y/n)', answer: 'y' }]);
+    assert.deepEqual(spec.hooks.pre[0]?.successExitCodes, [0, 3]);
+    const bad = (hook: string, path: string) => issueAt(withSpec(`  hooks:\n    pre:\n      - ${hook}`), path);
+    assert.match(
+      bad('{ name: fw, argv: [x], expect: [{ prompt: "", answer: y }] }', 'spec.hooks.pre[0].expect[0].prompt').message,
+      /must not be empty/,
+    );
+    assert.match(
+      bad('{ name: fw, argv: [x], expect: [{ prompt: p, answer: "y\\n" }] }', 'spec.hooks.pre[0].expect[0].answer')
+        .message,
+      /no line breaks/,
+    );
+    bad('{ name: fw, argv: [x], successExitCodes: [256] }', 'spec.hooks.pre[0].successExitCodes[0]');
+  });
+
   it('defaults: no hooks; a hook gets a 60 s timeout and no shell', () => {
     assert.deepEqual(parseRunbook(MINIMAL).spec.hooks, { pre: [], post: [] });
     const hooks = parseRunbook(withSpec('  hooks:\n    pre:\n      - { name: drain, argv: [systemctl, stop, app] }'))
       .spec.hooks;
     assert.deepEqual(hooks, {
-      pre: [{ name: 'drain', argv: ['systemctl', 'stop', 'app'], timeoutSeconds: 60, shell: false }],
+      pre: [
+        {
+          name: 'drain',
+          argv: ['systemctl', 'stop', 'app'],
+          timeoutSeconds: 60,
+          shell: false,
+          expect: [],
+          successExitCodes: [0],
+        },
+      ],
       post: [],
     });
   });
@@ -256,7 +286,14 @@ describe('spec.hooks', () => {
     const hooks = parseRunbook(
       withSpec('  hooks:\n    post:\n      - { name: check, shell: true, argv: [sh, -c, "a | b"], timeoutSeconds: 5 }'),
     ).spec.hooks;
-    assert.deepEqual(hooks.post[0], { name: 'check', argv: ['sh', '-c', 'a | b'], timeoutSeconds: 5, shell: true });
+    assert.deepEqual(hooks.post[0], {
+      name: 'check',
+      argv: ['sh', '-c', 'a | b'],
+      timeoutSeconds: 5,
+      shell: true,
+      expect: [],
+      successExitCodes: [0],
+    });
   });
 
   it('refuses a command string, a hidden shell and a malformed shell form, saying what to write', () => {

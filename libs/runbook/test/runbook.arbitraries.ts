@@ -257,5 +257,7 @@ function hookWithDefaults(hook: { name: string; argv: string[]; timeoutSeconds?:
     argv: [...hook.argv],
     timeoutSeconds: hook.timeoutSeconds ?? 60,
     shell: hook.shell ?? false,
+    expect: [],
+    successExitCodes: [0],
   };
 }

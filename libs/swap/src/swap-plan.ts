@@ -17,6 +17,17 @@ export interface SwapPlan {
   readonly recoveryWatchMs: number;
   readonly pollMs: number;
   readonly blockedUnbind: { readonly policy: 'fail' | 'signal'; readonly graceMs: number };
+  readonly hooks: { readonly pre: readonly HookSpec[]; readonly post: readonly HookSpec[] };
+}
+
+/** A runbook hook as the agent runs it: argv in a PTY, prompts answered, a deadline. */
+export interface HookSpec {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly shell: boolean;
+  readonly timeoutMs: number;
+  readonly expect: readonly { readonly prompt: string; readonly answer: string }[];
+  readonly successExitCodes: readonly number[];
 }
 
 export function planFromRunbook(runbook: Runbook): SwapPlan {
@@ -45,5 +56,9 @@ export function planFromRunbook(runbook: Runbook): SwapPlan {
     recoveryWatchMs: seconds(spec.deadlines.recoveryWatchSeconds),
     pollMs: spec.recovery.pollMilliseconds,
     blockedUnbind: { policy: spec.blockedUnbind.policy, graceMs: seconds(spec.blockedUnbind.graceSeconds) },
+    hooks: {
+      pre: spec.hooks.pre.map((h) => ({ ...h, timeoutMs: seconds(h.timeoutSeconds) })),
+      post: spec.hooks.post.map((h) => ({ ...h, timeoutMs: seconds(h.timeoutSeconds) })),
+    },
   };
 }

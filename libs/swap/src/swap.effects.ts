@@ -10,6 +10,7 @@ import type {
   WatchScope,
 } from '@hotswap/kernel';
 import type { TrackedHolder } from './recovery.tracker.js';
+import type { HookSpec } from './swap-plan.js';
 
 /**
  * The vocabulary between the pure swap machine and its runner. The machine asks for effects;
@@ -62,6 +63,8 @@ export type SwapEffect =
       readonly pollMs: number;
     }
   | { readonly kind: 'timer'; readonly name: 'grace'; readonly ms: number }
+  /** Run one runbook hook (in a PTY, from the allow-listed directory); it has its own deadline. */
+  | { readonly kind: 'run-hook'; readonly stage: 'pre' | 'post'; readonly index: number; readonly hook: HookSpec }
   | {
       readonly kind: 'progress';
       readonly phase: SwapPhase;
@@ -99,6 +102,14 @@ export type SwapEvent =
     }
   | { readonly kind: 'recovery-ended'; readonly at: number; readonly report: readonly RecoveryObservationLike[] }
   | { readonly kind: 'timer-fired'; readonly at: number; readonly name: 'grace' }
+  | {
+      readonly kind: 'hook-finished';
+      readonly at: number;
+      readonly stage: 'pre' | 'post';
+      readonly index: number;
+      readonly ok: boolean;
+      readonly detail: string;
+    }
   /** A query (not an action) failed: the port could not read the host. */
   | { readonly kind: 'query-failed'; readonly at: number; readonly error: string };
 

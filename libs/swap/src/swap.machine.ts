@@ -56,6 +56,8 @@ export interface SwapContext {
 
 export type SwapPhaseState =
   | { readonly phase: 'preflight' }
+  | { readonly phase: 'pre-hooks'; readonly index: number }
+  | { readonly phase: 'post-hooks'; readonly index: number; readonly outcome: SwapOutcome }
   | { readonly phase: 'unbind'; readonly index: number; readonly actionId: number }
   | { readonly phase: 'unbind-blocked'; readonly index: number; readonly actionId: number; readonly killed: boolean }
   | { readonly phase: 'zombie-census' }
@@ -143,6 +145,10 @@ export function next(state: SwapState, event: SwapEvent): Transition {
         return finish(state, event.at, 'refused', `cannot inspect host: ${event.error}`);
       return stay;
 
+    case 'pre-hooks':
+    case 'post-hooks':
+      return onHook(state, event);
+
     case 'unbind':
       if (!isAnswer(event, state.actionId)) return stay;
       if (event.kind === 'action-failed') return restoreBeforeUnload(state, event.at, `unbind failed: ${event.error}`);
@@ -217,7 +223,12 @@ export function next(state: SwapState, event: SwapEvent): Transition {
     case 'recovery-watch':
       if (event.kind === 'recovery-ended') {
         const ctx = { ...state.ctx, recoveries: event.report };
-        return finish({ ...state, ctx }, event.at, state.outcome, null, recoveryDetail(event.report));
+        const watched: SwapState = { ...state, ctx };
+        const detail = recoveryDetail(event.report);
+        if (state.outcome === 'succeeded' && ctx.plan.hooks.post.length > 0) {
+          return go(watched, { phase: 'post-hooks', index: 0, outcome: state.outcome }, event.at, true, detail);
+        }
+        return finish(watched, event.at, state.outcome, null, detail);
       }
       if (event.kind === 'query-failed')
         return finish(state, event.at, state.outcome, null, `watch failed: ${event.error}`);
@@ -262,7 +273,36 @@ function onInspected(state: SwapState, event: Extract<SwapEvent, { kind: 'inspec
     return finish(next, event.at, 'skipped', null, 'already on the target (same srcversion)');
   }
   const detail = `${event.devices.length} device(s), ${event.holders.length} holder(s)`;
+  if (plan.hooks.pre.length > 0) return go(next, { phase: 'pre-hooks', index: 0 }, event.at, true, detail);
   return goAction(next, (id) => ({ phase: 'unbind', index: 0, actionId: id }), event.at, true, detail);
+}
+
+/**
+ * Hooks run one after another. A pre-hook that fails refuses the swap (nothing was touched
+ * yet); a post-hook that fails marks the swap failed: the new driver is in place, but the
+ * runbook's own check says the host is not right, and the failure policy decides what follows.
+ */
+function onHook(state: SwapState & { phase: 'pre-hooks' | 'post-hooks' }, event: SwapEvent): Transition {
+  const stage = state.phase === 'pre-hooks' ? 'pre' : 'post';
+  if (event.kind !== 'hook-finished' || event.stage !== stage || event.index !== state.index) {
+    return { state, effects: [] };
+  }
+  const hooks = state.ctx.plan.hooks[stage];
+  const name = hooks[state.index]?.name ?? '?';
+  if (!event.ok) {
+    const why = `${stage}-hook ${name} failed: ${event.detail}`;
+    return finish(state, event.at, stage === 'pre' ? 'refused' : 'failed', why);
+  }
+  const detail = `${name}: ${event.detail}`;
+  if (state.index + 1 < hooks.length) {
+    const moved: SwapState = { ...state, index: state.index + 1 };
+    return {
+      state: moved,
+      effects: [{ kind: 'progress', phase: state.phase, status: 'started', detail }, ...enter(moved)],
+    };
+  }
+  if (state.phase === 'post-hooks') return finish(state, event.at, state.outcome, null, detail);
+  return goAction(state, (id) => ({ phase: 'unbind', index: 0, actionId: id }), event.at, true, detail);
 }
 
 /** Same srcversion (or, when either side has none, the same non-empty version) for every module. */
@@ -476,6 +516,12 @@ function enter(state: SwapState): SwapEffect[] {
   switch (state.phase) {
     case 'preflight':
       return [{ kind: 'inspect', devices: plan.devices, modules: plan.modules, loads: plan.loads }];
+    case 'pre-hooks':
+    case 'post-hooks': {
+      const stage = state.phase === 'pre-hooks' ? 'pre' : 'post';
+      const hook = plan.hooks[stage][state.index];
+      return hook ? [{ kind: 'run-hook', stage, index: state.index, hook }] : [];
+    }
     case 'unbind':
       return act(state.actionId, { kind: 'unbind', device: deviceRef(ctx, state.index) }, plan.unbindDeadlineMs);
     case 'unbind-blocked': {

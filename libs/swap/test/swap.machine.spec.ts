@@ -23,7 +23,18 @@ const plan: SwapPlan = {
   recoveryWatchMs: 10000,
   pollMs: 50,
   blockedUnbind: { policy: 'fail', graceMs: 500 },
+  hooks: { pre: [], post: [] },
 };
+
+const hook = (name: string) => ({
+  name,
+  argv: [`/etc/hotswap/hooks/${name}`],
+  shell: false,
+  timeoutMs: 1000,
+  expect: [],
+  successExitCodes: [0],
+});
+const withHooks: SwapPlan['hooks'] = { pre: [hook('drain'), hook('fw-check')], post: [hook('health')] };
 
 const node = (minor: number, ino: number) => ({ path: `/dev/hs${minor}`, rdev: `240:${minor}`, ino });
 const devices: BoundDevice[] = [
@@ -52,6 +63,7 @@ const holders: Holder[] = [
 
 type ActionAnswer = 'done' | 'failed' | 'stuck-done' | 'stuck-failed';
 interface Script {
+  hooks?: boolean[];
   actions: ActionAnswer[];
   modulesFree: boolean[];
   verifyOk: boolean[];
@@ -65,23 +77,29 @@ const scriptArb: fc.Arbitrary<Script> = fc.record({
   modulesFree: fc.array(fc.boolean(), { maxLength: 4 }),
   verifyOk: fc.array(fc.boolean(), { maxLength: 4 }),
   policy: fc.constantFrom('fail', 'signal'),
+  hooks: fc.option(fc.array(fc.boolean(), { maxLength: 4 }), { nil: undefined }),
 });
 
 interface Run {
   final: SwapState;
   actions: { kind: string; id: number; at: number; detail: string }[];
   finished: number;
+  hooksRun: string[];
   violations: string[];
 }
 
 /** Drive one swap to its end, answering effects from the script (defaults: success). */
 function drive(script: Script): Run {
   let t = 1_000;
-  const p = { ...plan, blockedUnbind: { ...plan.blockedUnbind, policy: script.policy } };
+  const p = {
+    ...plan,
+    blockedUnbind: { ...plan.blockedUnbind, policy: script.policy },
+    hooks: script.hooks ? withHooks : plan.hooks,
+  };
   let { state, effects } = start({ swapId: 's1', hostId: 'h1', plan: p, at: t });
   const pending: SwapEvent[] = [];
   const later: SwapEvent[] = [];
-  const run: Run = { final: state, actions: [], finished: 0, violations: [] };
+  const run: Run = { final: state, actions: [], finished: 0, hooksRun: [], violations: [] };
   let stuck: number | null = null;
   let actionIndex = 0;
   let loaded: 'previous' | 'target' | 'none' = 'previous';
@@ -116,6 +134,19 @@ function drive(script: Script): Run {
       case 'watch-recovery':
         pending.push({ kind: 'recovery-ended', at: t, report: [] });
         return;
+      case 'run-hook': {
+        run.hooksRun.push(`${effect.stage}:${effect.hook.name}:${run.actions.length}`);
+        const ok = script.hooks?.shift() ?? true;
+        pending.push({
+          kind: 'hook-finished',
+          at: t,
+          stage: effect.stage,
+          index: effect.index,
+          ok,
+          detail: ok ? 'exit 0' : 'exit 3',
+        });
+        return;
+      }
       case 'watch-blocking':
       case 'timer':
       case 'progress':
@@ -270,6 +301,29 @@ describe('swap state machine', () => {
     assert.match(state.ctx.error ?? '', /used by other_mod/);
   });
 
+  it('runs the pre-hooks in order before the unbind and the post-hooks after the recovery watch', () => {
+    const run = drive({ actions: [], modulesFree: [], verifyOk: [], policy: 'fail', hooks: [true, true, true] });
+    assert.equal(run.final.phase === 'done' && run.final.outcome, 'succeeded');
+    assert.deepEqual(run.hooksRun, ['pre:drain:0', 'pre:fw-check:0', 'post:health:7']);
+    assert.deepEqual(
+      run.final.ctx.steps.map((s) => s.phase).filter((p) => p.endsWith('hooks')),
+      ['pre-hooks', 'post-hooks'],
+    );
+  });
+
+  it('a failing pre-hook refuses the swap before anything is touched', () => {
+    const run = drive({ actions: [], modulesFree: [], verifyOk: [], policy: 'fail', hooks: [true, false] });
+    assert.equal(run.final.phase === 'done' && run.final.outcome, 'refused');
+    assert.deepEqual(run.actions, []);
+    assert.match(run.final.ctx.error ?? '', /pre-hook fw-check failed: exit 3/);
+  });
+
+  it('a failing post-hook marks the swap failed, with the new driver in place', () => {
+    const run = drive({ actions: [], modulesFree: [], verifyOk: [], policy: 'fail', hooks: [true, true, false] });
+    assert.equal(run.final.phase === 'done' && run.final.outcome, 'failed');
+    assert.match(run.final.ctx.error ?? '', /post-hook health failed/);
+  });
+
   it('invariants hold for any answers from the host', () => {
     fc.assert(
       fc.property(scriptArb, (script) => {
@@ -279,6 +333,9 @@ describe('swap state machine', () => {
         assert.equal(run.final.phase, 'done');
         assert.equal(run.finished, 1);
         const outcome = run.final.phase === 'done' ? run.final.outcome : null;
+        // Pre-hooks run before any kernel action; post-hooks only after a verified swap.
+        assert.ok(run.hooksRun.filter((h) => h.startsWith('pre:')).every((h) => h.endsWith(':0')));
+        if (run.hooksRun.some((h) => h.startsWith('post:'))) assert.ok(['succeeded', 'failed'].includes(outcome ?? ''));
         const kinds = run.actions.map((a) => a.kind);
         const firstUnload = kinds.indexOf('unload');
         // Unload comes only after every device was unbound.

@@ -4,11 +4,13 @@ import { parseArgs } from 'node:util';
 import type { SwapJob, SwapReport } from '@hotswap/contracts';
 import { SimKernelAdapter, ensureSimHost, parseScenario } from '@hotswap/kernel';
 import { parseRunbook } from '@hotswap/runbook';
+import { PtyHookExecutor } from '../hooks/pty-hook.executor.js';
 import { FileSwapJournal } from '../journal/file-swap.journal.js';
 import { HostLock } from '../lock/host.lock.js';
 import { SwapJobHandler } from '../swap/swap-job.handler.js';
 
-const USAGE = `usage: hotswap-agent swap --runbook FILE --kernel sim --scenario FILE [--state-dir DIR] [--sim-socket PATH] [--json]
+const USAGE = `usage: hotswap-agent swap --runbook FILE --kernel sim --scenario FILE [--state-dir DIR] [--sim-socket PATH]
+                          [--hooks-dir DIR] [--allow-shell-hooks] [--json]
 
 Runs one swap on this host, without Redis or a controller. Progress goes to stderr; the
 report goes to stdout (JSON with --json). Exit status: 0 succeeded or skipped, 1 otherwise,
@@ -30,6 +32,8 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
         'sim-socket': { type: 'string' },
         'state-dir': { type: 'string', default: '/var/lib/hotswap' },
         json: { type: 'boolean', default: false },
+        'hooks-dir': { type: 'string', default: '/etc/hotswap/hooks' },
+        'allow-shell-hooks': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -63,11 +67,17 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
     enqueuedAt: now,
   };
   try {
+    const hooks = new PtyHookExecutor({
+      hooksDir: values['hooks-dir'],
+      allowShell: values['allow-shell-hooks'],
+      logDir: join(stateDir, 'hooks'),
+    });
     const handler = new SwapJobHandler(
       hostId,
       port,
       new FileSwapJournal(join(stateDir, 'journal')),
       new HostLock(stateDir),
+      hooks,
     );
     const report = await handler.handle(`local-${now}`, job, {
       step: (phase, status, detail) => process.stderr.write(`${phase} ${status}${detail ? `: ${detail}` : ''}\n`),

@@ -57,10 +57,11 @@ export class SwapQueueWorker {
     if (parsed.data.hostId !== this.hostId) {
       throw new UnrecoverableError(`job for host ${parsed.data.hostId} delivered to ${this.hostId}`);
     }
-    return this.run(job.id ?? `${parsed.data.rolloutId}-${this.hostId}`, parsed.data);
+    return this.run(job.id ?? `${parsed.data.rolloutId}-${this.hostId}`, parsed.data, job);
   }
 
-  private async run(swapId: string, job: SwapJob): Promise<SwapReport> {
+  /** `bullJob` carries hook output to the controller (job logs); a resumed swap has none. */
+  private async run(swapId: string, job: SwapJob, bullJob?: Job): Promise<SwapReport> {
     this.running++;
     const module = moduleOf(job);
     const observer = swapProgressObserver(this.hostId, module, this.metrics, (phase, status, detail) => {
@@ -69,6 +70,9 @@ export class SwapQueueWorker {
         this.log('could not publish a step event', { swapId, error: error.message });
       });
     });
+    observer.hookOutput = (stage, hook, text) => {
+      bullJob?.log(`[${stage}:${hook}] ${text}`).catch(() => undefined);
+    };
     try {
       const report = await this.handler.handle(swapId, job, observer);
       this.metrics.swaps.inc({ host: this.hostId, module, outcome: report.outcome });

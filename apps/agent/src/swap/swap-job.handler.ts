@@ -3,6 +3,7 @@ import type { KernelPort, LoadSpec } from '@hotswap/kernel';
 import { RunbookValidationError, validateRunbook } from '@hotswap/runbook';
 import { isTerminal, planFromRunbook, reloadSpecOf, reportOf } from '@hotswap/swap';
 import type { FileSwapJournal } from '../journal/file-swap.journal.js';
+import type { HookExecutor } from '../hooks/pty-hook.executor.js';
 import type { HostLock } from '../lock/host.lock.js';
 import { reportWithoutSwap } from './outcome-report.js';
 import { SwapRunner, type SwapObserver } from './swap.runner.js';
@@ -18,6 +19,7 @@ export class SwapJobHandler {
     private readonly port: KernelPort,
     private readonly journal: FileSwapJournal,
     private readonly lock: HostLock,
+    private readonly hooks: HookExecutor | null = null,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -51,7 +53,7 @@ export class SwapJobHandler {
     }
     await this.lock.acquire();
     try {
-      const runner = new SwapRunner(this.port, this.journal.sink(swapId), observer, this.now);
+      const runner = new SwapRunner(this.port, this.journal.sink(swapId), observer, this.now, this.hooks);
       if (journaled?.state) return await runner.run(journaled.state);
       await this.journal.begin(swapId, job);
       return await runner.run({ swapId, hostId: this.hostId, plan, at: this.now() });

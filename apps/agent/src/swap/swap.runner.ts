@@ -15,6 +15,7 @@ import {
   type SwapStart,
   type SwapState,
 } from '@hotswap/swap';
+import type { HookExecutor } from '../hooks/pty-hook.executor.js';
 import { awaitModulesFree } from './await-modules-free.js';
 
 /** Where the runner writes every state before acting on it (see FileSwapJournal). */
@@ -27,6 +28,7 @@ export interface SwapObserver {
   step?(phase: SwapPhase, status: 'started' | 'completed' | 'failed' | 'blocked', detail?: string): void;
   recovery?(observation: RecoveryObservation): void;
   zombies?(count: number): void;
+  hookOutput?(stage: 'pre' | 'post', hook: string, text: string): void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class SwapRunner {
     private readonly journal: SwapStateSink,
     private readonly observer: SwapObserver = {},
     private readonly now: () => number = Date.now,
+    private readonly hooks: HookExecutor | null = null,
   ) {}
 
   /** Run a new swap, or resume one from its journaled state. Resolves with the final report. */
@@ -155,10 +158,25 @@ export class SwapRunner {
       case 'watch-blocking':
         void this.watchBlocking(effect.actionId, effect.rdevs, effect.pollMs);
         return;
+      case 'run-hook':
+        this.runHook(effect);
+        return;
       case 'timer':
         setTimeout(() => this.dispatch({ kind: 'timer-fired', at: this.now(), name: effect.name }), effect.ms).unref();
         return;
     }
+  }
+
+  private runHook(effect: Extract<SwapEffect, { kind: 'run-hook' }>): void {
+    const { stage, index, hook } = effect;
+    const finished = (ok: boolean, detail: string): void =>
+      this.dispatch({ kind: 'hook-finished', at: this.now(), stage, index, ok, detail });
+    if (!this.hooks) return finished(false, 'this agent runs no hooks');
+    const output = (text: string): void => this.observer.hookOutput?.(stage, hook.name, text);
+    this.hooks.run(hook, stage, this.state.ctx.swapId, output).then(
+      (outcome) => finished(outcome.ok, outcome.detail),
+      (error: unknown) => finished(false, messageOf(error)),
+    );
   }
 
   /** Run a read-only query; its failure becomes a `query-failed` event. */
