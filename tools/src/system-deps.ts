@@ -6,6 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
  */
 const PACKAGES: Readonly<Record<string, { command: string; pkg: string }>> = {
   redis: { command: 'redis-server', pkg: 'redis-server' },
+  // Debian's prometheus package ships both promtool (rule and metric checks) and the server.
+  promtool: { command: 'promtool', pkg: 'prometheus' },
 };
 
 function has(command: string): boolean {

@@ -94,7 +94,10 @@ export class AgentMetrics {
   private readonly initialized = new Set<string>();
 
   constructor(version: string) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'hotswap_agent_' });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    // prom-client's *_total gauges break the naming rules (promtool check metrics says so);
+    // the same figures remain per type in hotswap_agent_nodejs_active_{handles,requests,resources}.
+    for (const name of MISNAMED_DEFAULTS) this.registry.removeSingleMetric(PREFIX + name);
     this.buildInfo.set({ version }, 1);
   }
 
@@ -121,6 +124,13 @@ export class AgentMetrics {
     this.deviceWithoutDriver.set({ host, module }, 0);
   }
 }
+
+const PREFIX = 'hotswap_agent_';
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 type RecoveryStatus = RecoveryObservation['status'];
 /** Statuses with a recovery time (histogram) and without one (counter). */
