@@ -1,0 +1,48 @@
+/** `modinfo FILE|NAME` output: each field with every value it has (alias, parm... repeat). */
+export type ModinfoFields = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * Parses modinfo's "key:   value" lines. Values may be empty ("depends:"); a line that does not
+ * start with a key continues the previous value (multi-line descriptions).
+ */
+export function parseModinfo(text: string): ModinfoFields {
+  const fields = new Map<string, string[]>();
+  let last: string[] | null = null;
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9_.-]+):\s*(.*)$/.exec(line);
+    if (m) {
+      const key = m[1] as string;
+      const values = fields.get(key) ?? [];
+      values.push((m[2] as string).trimEnd());
+      fields.set(key, values);
+      last = values;
+    } else if (last && line.trim() !== '') {
+      last[last.length - 1] = `${last[last.length - 1]}\n${line.trim()}`;
+    }
+  }
+  return fields;
+}
+
+export function modinfoField(fields: ModinfoFields, key: string): string | null {
+  const v = fields.get(key)?.[0];
+  return v === undefined || v === '' ? null : v;
+}
+
+/** The `depends:` field as a list ("a,b" -> ["a", "b"]). */
+export function modinfoDepends(fields: ModinfoFields): string[] {
+  return (modinfoField(fields, 'depends') ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+}
+
+/** Module name of a file as the kernel names it: basename without .ko[.xz|.zst|.gz], '-' -> '_'. */
+export function moduleNameOfFile(file: string): string {
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  return normalizeModuleName(base.replace(/\.ko(\.(xz|zst|gz))?$/, ''));
+}
+
+/** The kernel treats '-' and '_' alike in module names and shows '_'. */
+export function normalizeModuleName(name: string): string {
+  return name.replace(/-/g, '_');
+}
