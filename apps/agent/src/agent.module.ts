@@ -8,12 +8,12 @@ import {
 import type { KernelPort } from '@hotswap/kernel';
 import type { Redis } from 'ioredis';
 import { join } from 'node:path';
-import { AGENT_CONFIG, KERNEL_PORT, REDIS } from './agent.tokens.js';
+import { AGENT_CONFIG, KERNEL_ACCESS, KERNEL_PORT, REDIS } from './agent.tokens.js';
 import type { AgentConfig } from './config/agent.config.js';
 import { HealthController } from './health/health.controller.js';
 import { FileSwapJournal } from './journal/file-swap.journal.js';
 import { PtyHookExecutor } from './hooks/pty-hook.executor.js';
-import { createKernelPort } from './kernel/kernel-port.factory.js';
+import { createKernelAccess, type KernelAccess } from './kernel/kernel-port.factory.js';
 import { HostLock } from './lock/host.lock.js';
 import { logFields } from './logger.js';
 import { AgentMetrics } from './metrics/agent.metrics.js';
@@ -63,11 +63,12 @@ export class AgentModule {
         { provide: AGENT_CONFIG, useValue: config },
         { provide: AgentMetrics, useFactory: () => new AgentMetrics(AGENT_VERSION) },
         { provide: REDIS, useFactory: () => redisConnection(config) },
-        { provide: KERNEL_PORT, useFactory: () => createKernelPort(config) },
+        { provide: KERNEL_ACCESS, useFactory: () => createKernelAccess(config) },
+        { provide: KERNEL_PORT, inject: [KERNEL_ACCESS], useFactory: (access: KernelAccess) => access.port },
         {
           provide: SwapJobHandler,
-          inject: [KERNEL_PORT],
-          useFactory: (port: KernelPort) =>
+          inject: [KERNEL_ACCESS],
+          useFactory: ({ port, facts }: KernelAccess) =>
             new SwapJobHandler(
               hostId,
               port,
@@ -78,6 +79,7 @@ export class AgentModule {
                 allowShell: config.allowShellHooks,
                 logDir: join(config.stateDir, 'hooks'),
               }),
+              facts,
             ),
         },
         { provide: SwapEventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new SwapEventPublisher(redis) },

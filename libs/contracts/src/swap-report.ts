@@ -91,4 +91,11 @@ export interface SwapReport {
   readonly error: string | null;
   readonly startedAt: number;
   readonly endedAt: number;
+  /** What the kernel said during the swap (Linux hosts): taint flags and kernel log lines. */
+  readonly kernel?: {
+    readonly taintBefore: string | null;
+    readonly taintAfter: string | null;
+    readonly log: readonly string[];
+    readonly logIncomplete: boolean;
+  } | null;
 }

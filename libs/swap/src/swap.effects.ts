@@ -81,6 +81,8 @@ export type SwapEvent =
       readonly modules: readonly (LoadedModule | null)[];
       readonly targets: readonly ModuleTarget[];
       readonly holders: readonly Holder[];
+      /** Host-level reasons to refuse (kernel facts the port's adapter knows), possibly none. */
+      readonly refusals: readonly string[];
     }
   | {
       readonly kind: 'census-taken';

@@ -251,6 +251,7 @@ function onInspected(state: SwapState, event: Extract<SwapEvent, { kind: 'inspec
   if (event.devices.length === 0) {
     return refuse(`no device on bus ${plan.devices.bus} is bound to driver ${plan.devices.driver}`);
   }
+  if (event.refusals.length > 0) return refuse(event.refusals.join('; '));
   const previous: LoadedModule[] = [];
   for (const [i, name] of plan.modules.entries()) {
     const mod = event.modules[i];

@@ -108,7 +108,7 @@ function drive(script: Script): Run {
     t += 10;
     switch (effect.kind) {
       case 'inspect':
-        pending.push({ kind: 'inspected', at: t, devices, modules: previous, targets, holders });
+        pending.push({ kind: 'inspected', at: t, devices, modules: previous, targets, holders, refusals: [] });
         return;
       case 'census':
         pending.push({ kind: 'census-taken', at: t, purpose: effect.purpose, holders });
@@ -281,7 +281,7 @@ describe('swap state machine', () => {
   it('a host already on the target is skipped without any kernel action', () => {
     let { state } = start({ swapId: 's', hostId: 'h', plan, at: 1 });
     const onTarget = previous.map((m) => ({ ...m, srcversion: targets.find((x) => x.module === m.name)!.srcversion }));
-    const t = next(state, { kind: 'inspected', at: 2, devices, modules: onTarget, targets, holders });
+    const t = next(state, { kind: 'inspected', at: 2, devices, modules: onTarget, targets, holders, refusals: [] });
     state = t.state;
     assert.equal(state.phase === 'done' && state.outcome, 'skipped');
     assert.ok(!t.effects.some((e) => e.kind === 'action'));
@@ -296,6 +296,7 @@ describe('swap state machine', () => {
       modules: used,
       targets,
       holders,
+      refusals: [],
     });
     assert.equal(state.phase === 'done' && state.outcome, 'refused');
     assert.match(state.ctx.error ?? '', /used by other_mod/);
@@ -322,6 +323,21 @@ describe('swap state machine', () => {
     const run = drive({ actions: [], modulesFree: [], verifyOk: [], policy: 'fail', hooks: [true, true, false] });
     assert.equal(run.final.phase === 'done' && run.final.outcome, 'failed');
     assert.match(run.final.ctx.error ?? '', /post-hook health failed/);
+  });
+
+  it('refuses with every host-level reason the adapter gives, before touching anything', () => {
+    const t = next(start({ swapId: 's', hostId: 'h', plan, at: 1 }).state, {
+      kind: 'inspected',
+      at: 2,
+      devices,
+      modules: previous,
+      targets,
+      holders,
+      refusals: ['kernel.modules_disabled is set', 'vermagic mismatch'],
+    });
+    assert.equal(t.state.phase === 'done' && t.state.outcome, 'refused');
+    assert.equal(t.state.ctx.error, 'kernel.modules_disabled is set; vermagic mismatch');
+    assert.ok(!t.effects.some((e) => e.kind === 'action'));
   });
 
   it('invariants hold for any answers from the host', () => {

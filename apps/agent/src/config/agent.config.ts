@@ -7,12 +7,13 @@ import { z } from 'zod';
  * The agent's configuration, read and validated once at boot from flags and environment
  * (flags win). Nothing else reads process.env.
  *
- *   --host-id / HOST_ID          this host's id (default: the scenario's host for --kernel sim)
+ *   --host-id / HOST_ID          this host's id (default: the scenario's host with --kernel sim,
+ *                                the hostname with --kernel linux)
  *   --redis-url / REDIS_URL      Redis (a unix socket path, redis://[user:pass@]host:port, rediss:// for TLS)
  *   REDIS_PASSWORD               Redis password (not a flag: argv is visible to every user)
  *   --redis-password-file / REDIS_PASSWORD_FILE   a file holding it (trailing newline ignored)
  *   --redis-tls-ca-file / REDIS_TLS_CA_FILE       PEM CA to verify a rediss:// server with
- *   --kernel / KERNEL            sim (linux comes with the Linux adapter)
+ *   --kernel / KERNEL            linux (the real host) or sim (a simulated host)
  *   --scenario / SIM_SCENARIO    sim: the host's scenario file
  *   --sim-socket / SIM_SOCKET    sim: the simulated host's socket (started if nobody listens)
  *   --state-dir / STATE_DIR      journal and host lock (default /var/lib/hotswap)
@@ -25,7 +26,7 @@ const configSchema = z
   .object({
     hostId: z.string().regex(HOST_ID_PATTERN, 'host id: lowercase letters, digits, ".", "_", "-"').optional(),
     redisUrl: z.string().min(1, 'REDIS_URL (or --redis-url) is required'),
-    kernel: z.enum(['sim']),
+    kernel: z.enum(['sim', 'linux'], 'kernel: linux or sim'),
     scenario: z.string().optional(),
     simSocket: z.string().optional(),
     stateDir: z.string().min(1).default('/var/lib/hotswap'),

@@ -1,16 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SwapJob, SwapReport } from '@hotswap/contracts';
-import { SimKernelAdapter, ensureSimHost, parseScenario } from '@hotswap/kernel';
+import { parseScenario } from '@hotswap/kernel';
+import { hostname } from 'node:os';
+import { createKernelAccess } from '../kernel/kernel-port.factory.js';
 import { parseRunbook } from '@hotswap/runbook';
 import { PtyHookExecutor } from '../hooks/pty-hook.executor.js';
 import { FileSwapJournal } from '../journal/file-swap.journal.js';
 import { HostLock } from '../lock/host.lock.js';
 import { SwapJobHandler } from '../swap/swap-job.handler.js';
 
-const USAGE = `usage: hotswap-agent swap --runbook FILE --kernel sim --scenario FILE [--state-dir DIR] [--sim-socket PATH]
-                          [--hooks-dir DIR] [--allow-shell-hooks] [--json]
+const USAGE = `usage: hotswap-agent swap --runbook FILE [--kernel linux|sim] [--scenario FILE] [--sim-socket PATH]
+                          [--host-id ID] [--state-dir DIR] [--hooks-dir DIR] [--allow-shell-hooks] [--json]
+
+--kernel linux (the default) swaps on this machine's kernel; --kernel sim on a simulated host
+described by --scenario.
 
 Runs one swap on this host, without Redis or a controller. Progress goes to stderr; the
 report goes to stdout (JSON with --json). Exit status: 0 succeeded or skipped, 1 otherwise,
@@ -27,7 +32,8 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
       args: [...argv],
       options: {
         runbook: { type: 'string' },
-        kernel: { type: 'string', default: 'sim' },
+        kernel: { type: 'string', default: 'linux' },
+        'host-id': { type: 'string' },
         scenario: { type: 'string' },
         'sim-socket': { type: 'string' },
         'state-dir': { type: 'string', default: '/var/lib/hotswap' },
@@ -46,42 +52,44 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (!values.runbook || values.kernel !== 'sim' || !values.scenario) {
-    process.stderr.write(`--runbook, --kernel sim and --scenario are required\n${USAGE}\n`);
+  const kernel = values.kernel;
+  if (!values.runbook || (kernel !== 'sim' && kernel !== 'linux') || (kernel === 'sim' && !values.scenario)) {
+    process.stderr.write(`--runbook and --kernel linux|sim are required (sim also needs --scenario)\n${USAGE}\n`);
     return 2;
   }
   const runbook = parseRunbook(await readFile(values.runbook, 'utf8'), values.runbook);
-  const hostId = parseScenario(await readFile(values.scenario, 'utf8')).host;
   const stateDir = values['state-dir'];
-  const socketPath = values['sim-socket'] ?? join(stateDir, 'sim-host.sock');
-  await ensureSimHost({ scenarioPath: resolve(values.scenario), socketPath });
-  const port = await SimKernelAdapter.connect(socketPath);
-  const now = Date.now();
-  const job: SwapJob = {
-    v: 1,
-    rolloutId: 'local',
-    hostId,
-    direction: 'forward',
-    runbook,
-    notAfter: now + 3600_000,
-    enqueuedAt: now,
-  };
+  const hostId =
+    values['host-id'] ??
+    (kernel === 'sim' ? parseScenario(await readFile(values.scenario ?? '', 'utf8')).host : shortHostname());
+  const { port, facts } = await createKernelAccess({
+    kernel,
+    scenario: values.scenario,
+    simSocket: values['sim-socket'],
+    stateDir,
+  });
   try {
     const hooks = new PtyHookExecutor({
       hooksDir: values['hooks-dir'],
       allowShell: values['allow-shell-hooks'],
       logDir: join(stateDir, 'hooks'),
     });
-    const handler = new SwapJobHandler(
-      hostId,
-      port,
-      new FileSwapJournal(join(stateDir, 'journal')),
-      new HostLock(stateDir),
-      hooks,
-    );
-    const report = await handler.handle(`local-${now}`, job, {
-      step: (phase, status, detail) => process.stderr.write(`${phase} ${status}${detail ? `: ${detail}` : ''}\n`),
-    });
+    const journal = new FileSwapJournal(join(stateDir, 'journal'));
+    const handler = new SwapJobHandler(hostId, port, journal, new HostLock(stateDir), hooks, facts);
+    const progress = {
+      step: (phase: string, status: string, detail?: string) =>
+        process.stderr.write(`${phase} ${status}${detail ? `: ${detail}` : ''}\n`),
+    };
+    // A swap a crashed run left behind is finished (or rolled back) first, and reported instead.
+    const [left] = await handler.unfinished();
+    const now = Date.now();
+    let report: SwapReport;
+    if (left) {
+      process.stderr.write(`resuming swap ${left.swapId} left unfinished by a previous run\n`);
+      report = await handler.handle(left.swapId, left.job, progress);
+    } else {
+      report = await handler.handle(`local-${now}`, localJob(hostId, runbook, now), progress);
+    }
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summary(report));
     return report.outcome === 'succeeded' || report.outcome === 'skipped' ? 0 : 1;
   } finally {
@@ -89,9 +97,19 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
   }
 }
 
+function localJob(hostId: string, runbook: unknown, now: number): SwapJob {
+  return { v: 1, rolloutId: 'local', hostId, direction: 'forward', runbook, notAfter: now + 3600_000, enqueuedAt: now };
+}
+
+function shortHostname(): string {
+  return hostname().split('.')[0]?.toLowerCase() ?? 'localhost';
+}
+
 function summary(report: SwapReport): string {
   const lines = [
-    `${report.hostId}: ${report.outcome} (${report.modules.join(', ')} ${report.fromVersion} -> ${report.toVersion})`,
+    `${report.hostId}: ${report.outcome} (${report.modules.join(', ')}${
+      report.fromVersion || report.toVersion ? ` ${report.fromVersion ?? '?'} -> ${report.toVersion ?? '?'}` : ''
+    })`,
     ...report.recoveries.map(
       (r) => `  ${r.comm} [${r.pid}] ${r.status}${r.seconds === null ? '' : ` in ${r.seconds.toFixed(3)} s`}`,
     ),

@@ -4,6 +4,7 @@ import { RunbookValidationError, validateRunbook } from '@hotswap/runbook';
 import { isTerminal, planFromRunbook, reloadSpecOf, reportOf } from '@hotswap/swap';
 import type { FileSwapJournal } from '../journal/file-swap.journal.js';
 import type { HookExecutor } from '../hooks/pty-hook.executor.js';
+import type { HostFacts } from '../kernel/host-facts.js';
 import type { HostLock } from '../lock/host.lock.js';
 import { reportWithoutSwap } from './outcome-report.js';
 import { SwapRunner, type SwapObserver } from './swap.runner.js';
@@ -20,6 +21,7 @@ export class SwapJobHandler {
     private readonly journal: FileSwapJournal,
     private readonly lock: HostLock,
     private readonly hooks: HookExecutor | null = null,
+    private readonly facts: HostFacts | null = null,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -53,7 +55,12 @@ export class SwapJobHandler {
     }
     await this.lock.acquire();
     try {
-      const runner = new SwapRunner(this.port, this.journal.sink(swapId), observer, this.now, this.hooks);
+      const runner = new SwapRunner(this.port, this.journal.sink(swapId), {
+        observer,
+        now: this.now,
+        hooks: this.hooks,
+        facts: this.facts,
+      });
       if (journaled?.state) return await runner.run(journaled.state);
       await this.journal.begin(swapId, job);
       return await runner.run({ swapId, hostId: this.hostId, plan, at: this.now() });

@@ -16,6 +16,7 @@ import {
   type SwapState,
 } from '@hotswap/swap';
 import type { HookExecutor } from '../hooks/pty-hook.executor.js';
+import type { HostFacts } from '../kernel/host-facts.js';
 import { awaitModulesFree } from './await-modules-free.js';
 
 /** Where the runner writes every state before acting on it (see FileSwapJournal). */
@@ -29,6 +30,15 @@ export interface SwapObserver {
   recovery?(observation: RecoveryObservation): void;
   zombies?(count: number): void;
   hookOutput?(stage: 'pre' | 'post', hook: string, text: string): void;
+}
+
+export interface SwapRunnerOptions {
+  readonly observer?: SwapObserver;
+  readonly now?: () => number;
+  /** Runs runbook hooks; without it a hook fails ("this agent runs no hooks"). */
+  readonly hooks?: HookExecutor | null;
+  /** Host-level refusals and the kernel's record of the swap (Linux); none on a simulated host. */
+  readonly facts?: HostFacts | null;
 }
 
 /**
@@ -46,13 +56,22 @@ export class SwapRunner {
   private finish!: (report: SwapReport) => void;
   private fail!: (error: unknown) => void;
 
+  private readonly observer: SwapObserver;
+  private readonly now: () => number;
+  private readonly hooks: HookExecutor | null;
+  private readonly facts: HostFacts | null;
+  private mark: Promise<unknown> | null = null;
+
   constructor(
     private readonly port: KernelPort,
     private readonly journal: SwapStateSink,
-    private readonly observer: SwapObserver = {},
-    private readonly now: () => number = Date.now,
-    private readonly hooks: HookExecutor | null = null,
-  ) {}
+    options: SwapRunnerOptions = {},
+  ) {
+    this.observer = options.observer ?? {};
+    this.now = options.now ?? Date.now;
+    this.hooks = options.hooks ?? null;
+    this.facts = options.facts ?? null;
+  }
 
   /** Run a new swap, or resume one from its journaled state. Resolves with the final report. */
   run(from: SwapStart | SwapState): Promise<SwapReport> {
@@ -60,6 +79,8 @@ export class SwapRunner {
       this.finish = resolve;
       this.fail = reject;
     });
+    // The kernel log is read from here on; a swap resumed after a crash reads from its resumption.
+    this.mark = this.facts ? this.facts.mark().catch(() => null) : null;
     this.enqueue(async () => {
       if ('ctx' in from) {
         this.state = from;
@@ -109,7 +130,7 @@ export class SwapRunner {
         this.observer.step?.(effect.phase, effect.status, effect.detail);
         return;
       case 'finished':
-        this.finish(effect.report);
+        void this.withKernelEvidence(effect.report).then((report) => this.finish(report));
         return;
       case 'inspect':
         this.query(async () => {
@@ -118,7 +139,8 @@ export class SwapRunner {
           const targets = await Promise.all(effect.loads.map((l) => this.port.resolveTarget(l)));
           const rdevs = [...new Set(devices.flatMap((d) => d.nodes.map((n) => n.rdev)))];
           const holders = rdevs.length > 0 ? await this.port.census(rdevs) : [];
-          return { kind: 'inspected', at: this.now(), devices, modules, targets, holders };
+          const refusals = this.facts ? await this.facts.refusals({ devices, targets }) : [];
+          return { kind: 'inspected', at: this.now(), devices, modules, targets, holders, refusals };
         });
         return;
       case 'census':
@@ -177,6 +199,17 @@ export class SwapRunner {
       (outcome) => finished(outcome.ok, outcome.detail),
       (error: unknown) => finished(false, messageOf(error)),
     );
+  }
+
+  /** The report, with what the kernel logged and its taint flags when the host can tell. */
+  private async withKernelEvidence(report: SwapReport): Promise<SwapReport> {
+    const mark = this.facts && this.mark ? await this.mark : null;
+    if (!this.facts || mark === null) return report;
+    try {
+      return { ...report, kernel: await this.facts.evidence(mark) };
+    } catch {
+      return report;
+    }
   }
 
   /** Run a read-only query; its failure becomes a `query-failed` event. */
