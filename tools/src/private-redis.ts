@@ -7,16 +7,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * A Redis for one test run or one demo: a private redis-server on a unix socket in a temp dir
  * (no port to collide with, nothing shared), `maxmemory-policy noeviction` as BullMQ requires.
- * `url` is what ioredis takes: the socket path. When REDIS_URL is set, that Redis is used instead and nothing is started.
+ * `url` is what ioredis takes: the socket path. When REDIS_URL is set, that Redis is used instead and nothing is started
+ * (except with `password`: that needs a server of our own, started with `--requirepass`).
  */
 export interface PrivateRedis {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { password?: string } = {}): Promise<PrivateRedis> {
   const external = process.env['REDIS_URL'];
-  if (external) return { url: external, stop: async () => undefined };
+  if (external && options.password === undefined) return { url: external, stop: async () => undefined };
 
   const dir = mkdtempSync(join(tmpdir(), 'hotswap-redis-'));
   const socket = join(dir, 'redis.sock');
@@ -37,6 +38,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       'noeviction',
       '--dir',
       dir,
+      ...(options.password === undefined ? [] : ['--requirepass', options.password]),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
