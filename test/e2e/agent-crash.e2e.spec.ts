@@ -12,6 +12,10 @@ import { getJson, postJson, waitFor } from '../support/http.js';
  * zombie FD to close) and started again against the same simulated host. It must read its
  * journal, finish the swap without repeating what was done, and report the result.
  */
+
+/** Where a rollout rests: finished, or paused (a failure under the default policy, pause). */
+const SETTLED = new Set(['succeeded', 'failed', 'aborted', 'rolled-back', 'paused']);
+
 const scenario = join(fileURLToPath(new URL('.', import.meta.url)), '../../e2e/scenarios/slow-zombie.yaml');
 
 interface RolloutView {
@@ -48,7 +52,7 @@ describe('an agent killed mid-swap resumes from its journal', { timeout: 90_000 
     await fleet.restartAgent(host);
     final = await waitFor('the rollout to end', 40_000, async () => {
       const view = await getJson<RolloutView>(url);
-      return view.state === 'running' ? undefined : view;
+      return SETTLED.has(view.state) ? view : undefined;
     });
   });
 

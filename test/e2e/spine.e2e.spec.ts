@@ -17,6 +17,9 @@ import { getJson, getText, metricValue, postJson, waitFor } from '../support/htt
  * agents' /metrics and the simulated kernels' own action logs.
  */
 
+/** Where a rollout rests: finished, or paused (a failure under the default policy, pause). */
+const SETTLED = new Set(['succeeded', 'failed', 'aborted', 'rolled-back', 'paused']);
+
 const POLL_MS = 50;
 const scenarioFile = (name: string): string => join(paths.scenarios, `${name}.yaml`);
 const scenario = (name: string) => parseScenario(readFileSync(scenarioFile(name), 'utf8'));
@@ -91,7 +94,7 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
         name,
         await waitFor(`rollout ${name} to end`, 40_000, async () => {
           const view = await getJson<RolloutView>(`${fleet.controllerUrl}/v1/rollouts/${id}`);
-          return view.state === 'running' ? undefined : view;
+          return SETTLED.has(view.state) ? view : undefined;
         }),
       );
     }
@@ -186,6 +189,8 @@ describe('spine end to end: controller, three agents, three simulated hosts', { 
     const report = reportOf('vfio-wait');
     assert.equal(report.outcome, 'failed-restored', report.error ?? '');
     assert.equal(rollouts.get('vfio-wait')!.hosts[0]!.state, 'failed-restored');
+    // The default failure policy pauses the rollout for an operator to resume, abort or roll back.
+    assert.equal(rollouts.get('vfio-wait')!.state, 'paused');
     const pids = scenario('vfio-wait').processes.map((p) => p.pid);
     assert.deepEqual(report.blockedUnbind?.holders.map((h) => h.pid).sort(), [...pids].sort());
     assert.match(report.error ?? '', new RegExp(`by PIDs ${pids.join(', ')}`));

@@ -1,6 +1,17 @@
-/** Small JSON-over-HTTP helpers for the end-to-end tests (real HTTP, Node's fetch). */
-export async function getJson<T = unknown>(url: string): Promise<T> {
-  const response = await fetch(url);
+import { controllerToken } from '@hotswap/tools';
+
+/**
+ * Small JSON-over-HTTP helpers for the end-to-end tests (real HTTP, Node's fetch). A request
+ * to the controller of a SimFleet this process started carries the fleet's operator token
+ * (`Authorization: Bearer`); pass `token` to send another one, or '' to send none.
+ */
+function authorization(url: string, token: string | undefined): Record<string, string> {
+  const bearer = token ?? controllerToken(url);
+  return bearer ? { authorization: `Bearer ${bearer}` } : {};
+}
+
+export async function getJson<T = unknown>(url: string, token?: string): Promise<T> {
+  const response = await fetch(url, { headers: authorization(url, token) });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -10,18 +21,19 @@ export async function postJson(
   url: string,
   body: unknown,
   contentType = 'application/json',
+  token?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': contentType },
+    headers: { 'content-type': contentType, ...authorization(url, token) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
-export async function getText(url: string): Promise<string> {
-  const response = await fetch(url);
+export async function getText(url: string, token?: string): Promise<string> {
+  const response = await fetch(url, { headers: authorization(url, token) });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
   return response.text();
 }

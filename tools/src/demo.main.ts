@@ -40,6 +40,7 @@ interface HostView {
 interface RolloutView {
   id: string;
   state: string;
+  decision: { reason: string };
   hosts: HostView[];
 }
 
@@ -61,13 +62,13 @@ async function main(): Promise<void> {
     const runbook = readFileSync(join(DEMO_DIR, 'demo-hs-nic.yaml'), 'utf8').replace('__HOSTS__', hosts.join(', '));
     const created = await fetch(`${fleet.controllerUrl}/v1/rollouts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
+      headers: { 'content-type': 'application/yaml', authorization: `Bearer ${fleet.token}` },
       body: runbook,
     });
     const body = (await created.json()) as RolloutView & { message?: string };
     if (created.status !== 201) throw new Error(`rollout refused (${created.status}): ${JSON.stringify(body)}`);
-    say(`rollout ${body.id} created: hs_nic 1.0 -> 2.0 on ${hosts.length} hosts, one at a time\n`);
-    const final = await follow(fleet.controllerUrl, body.id);
+    say(`rollout ${body.id} created: hs_nic 1.0 -> 2.0 on ${hosts.length} hosts, a canary then one at a time\n`);
+    const final = await follow(fleet.controllerUrl, fleet.token, body.id);
     printSummary(final);
     failed = final.state !== 'succeeded';
   } finally {
@@ -77,11 +78,12 @@ async function main(): Promise<void> {
 }
 
 /** Print each new step as it is reported, until the rollout ends. */
-async function follow(controllerUrl: string, id: string): Promise<RolloutView> {
+async function follow(controllerUrl: string, token: string, id: string): Promise<RolloutView> {
   const printed = new Map<string, number>();
   const deadline = Date.now() + 180_000;
   for (;;) {
-    const view = (await (await fetch(`${controllerUrl}/v1/rollouts/${id}`)).json()) as RolloutView;
+    const answer = await fetch(`${controllerUrl}/v1/rollouts/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const view = (await answer.json()) as RolloutView;
     for (const host of view.hosts) {
       const seen = printed.get(host.hostId) ?? 0;
       for (const step of host.steps.slice(seen)) {
@@ -91,14 +93,15 @@ async function follow(controllerUrl: string, id: string): Promise<RolloutView> {
       }
       printed.set(host.hostId, host.steps.length);
     }
-    if (view.state !== 'running') return view;
+    // Finished, or paused (the runbook's failure policy stops the rollout for an operator).
+    if (['succeeded', 'failed', 'aborted', 'rolled-back', 'paused'].includes(view.state)) return view;
     if (Date.now() > deadline) throw new Error(`rollout ${id} still running after 180 s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
 function printSummary(view: RolloutView): void {
-  say(`\nrollout ${view.id}: ${view.state}\n`);
+  say(`\nrollout ${view.id}: ${view.state} (${view.decision.reason})\n`);
   say(
     `${'host'.padEnd(9)}${'outcome'.padEnd(17)}${'version'.padEnd(12)}${'zombies'.padEnd(9)}${'swap'.padEnd(8)}applications (recovery)`,
   );

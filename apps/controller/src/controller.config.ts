@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AuthConfigError, loadAuthConfig, type AuthConfig } from './auth/auth.config.js';
+import { loadRedisCredentials, type RedisCredentials } from './redis/redis-credentials.js';
 
 /**
  * The controller's configuration, read and validated once at boot from the environment.
@@ -9,6 +11,11 @@ import { z } from 'zod';
  *   HOST              address to listen on (default 127.0.0.1)
  *   JOB_TTL_SECONDS   how long a swap job stays valid (its `notAfter`), default 3600
  *   LOG_LEVEL         pino level (default info)
+ *   PROMETHEUS_URL    base URL of the Prometheus that runbooks' Prometheus gates query (optional;
+ *                     without it such a gate records status `error` and holds the rollout)
+ *   SWEEP_SECONDS     how often one replica re-examines every unfinished rollout (default 10)
+ *   REDIS_PASSWORD, REDIS_PASSWORD_FILE, REDIS_TLS_CA_FILE   see redis/redis-credentials.ts
+ *   HOTSWAP_TOKENS_FILE, HOTSWAP_TOKENS, HOTSWAP_AUTH         see auth/auth.config.ts
  */
 
 /** An empty variable means "not set": `PORT=` must not silently become port 0. */
@@ -23,17 +30,28 @@ const configSchema = z.object({
     unsetIfEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  prometheusUrl: z.preprocess(
+    unsetIfEmpty,
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .nullable()
+      .default(null),
+  ),
+  sweepSeconds: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(3600).default(10)),
 });
 
-export type ControllerConfig = z.output<typeof configSchema>;
+export type ControllerConfig = z.output<typeof configSchema> & RedisCredentials & { readonly auth: AuthConfig };
 
 /** Names the variables in errors, so a bad value reads `PORT: ...` rather than `port: ...`. */
-const ENV_NAMES: Record<keyof ControllerConfig, string> = {
+const ENV_NAMES: Record<keyof z.output<typeof configSchema>, string> = {
   redisUrl: 'REDIS_URL',
   port: 'PORT',
   host: 'HOST',
   jobTtlSeconds: 'JOB_TTL_SECONDS',
   logLevel: 'LOG_LEVEL',
+  prometheusUrl: 'PROMETHEUS_URL',
+  sweepSeconds: 'SWEEP_SECONDS',
 };
 
 export class ControllerConfigError extends Error {
@@ -48,11 +66,22 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
     host: env['HOST'],
     jobTtlSeconds: env['JOB_TTL_SECONDS'],
     logLevel: env['LOG_LEVEL'],
+    prometheusUrl: env['PROMETHEUS_URL'],
+    sweepSeconds: env['SWEEP_SECONDS'],
   });
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
-    const key = issue.path[0] as keyof ControllerConfig | undefined;
+  const problems: string[] = [];
+  const credentials = loadRedisCredentials(env, (variable, message) => problems.push(`  ${variable}: ${message}`));
+  let auth: AuthConfig | undefined;
+  try {
+    auth = loadAuthConfig(env);
+  } catch (error) {
+    if (!(error instanceof AuthConfigError)) throw error;
+    problems.push(...error.problems.map((p) => `  ${p.variable}: ${p.message}`));
+  }
+  if (parsed.success && auth && problems.length === 0) return { ...parsed.data, ...credentials, auth };
+  const lines = (parsed.success ? [] : parsed.error.issues).map((issue) => {
+    const key = issue.path[0] as keyof typeof ENV_NAMES | undefined;
     return `  ${key ? ENV_NAMES[key] : 'config'}: ${issue.message}`;
   });
-  throw new ControllerConfigError(`invalid controller configuration:\n${lines.join('\n')}`);
+  throw new ControllerConfigError(`invalid controller configuration:\n${[...lines, ...problems].join('\n')}`);
 }

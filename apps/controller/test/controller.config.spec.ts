@@ -2,14 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ControllerConfigError, loadControllerConfig } from '../src/controller.config.js';
 
+/** The controller refuses to start without API tokens unless told to run open (see auth.config.spec). */
+const OPEN = { HOTSWAP_AUTH: 'open' };
+const UNSET = { prometheusUrl: null, sweepSeconds: 10, redisPassword: undefined, redisTlsCa: undefined };
+
 describe('loadControllerConfig', () => {
   it('applies the defaults', () => {
-    assert.deepEqual(loadControllerConfig({ REDIS_URL: '/run/redis.sock' }), {
+    assert.deepEqual(loadControllerConfig({ REDIS_URL: '/run/redis.sock', ...OPEN }), {
       redisUrl: '/run/redis.sock',
       port: 8080,
       host: '127.0.0.1',
       jobTtlSeconds: 3600,
       logLevel: 'info',
+      ...UNSET,
+      auth: { mode: 'open' },
     });
   });
 
@@ -20,6 +26,7 @@ describe('loadControllerConfig', () => {
       HOST: '0.0.0.0',
       JOB_TTL_SECONDS: '60',
       LOG_LEVEL: 'warn',
+      ...OPEN,
     });
     assert.deepEqual(config, {
       redisUrl: 'redis://r:6379',
@@ -27,8 +34,10 @@ describe('loadControllerConfig', () => {
       host: '0.0.0.0',
       jobTtlSeconds: 60,
       logLevel: 'warn',
+      ...UNSET,
+      auth: { mode: 'open' },
     });
-    assert.equal(loadControllerConfig({ REDIS_URL: 'x', PORT: '' }).port, 8080);
+    assert.equal(loadControllerConfig({ REDIS_URL: 'x', PORT: '', ...OPEN }).port, 8080);
   });
 
   it('names the variables that are wrong', () => {

@@ -1,8 +1,15 @@
 import type { SwapOutcome, SwapReport } from '@hotswap/contracts';
 import { validateRunbook, type Runbook } from '@hotswap/runbook';
 
-/** A small valid runbook (as a plain object, the way a JSON body arrives) for these hosts. */
-export function runbookBody(name: string, hosts: readonly string[]): Record<string, unknown> {
+/**
+ * A small valid runbook (as a plain object, the way a JSON body arrives) for these hosts; `spec`
+ * adds or replaces sections (strategy, slo, failurePolicy, ...).
+ */
+export function runbookBody(
+  name: string,
+  hosts: readonly string[],
+  spec: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     apiVersion: 'hotswap/v1',
     kind: 'Runbook',
@@ -12,12 +19,13 @@ export function runbookBody(name: string, hosts: readonly string[]): Record<stri
       devices: { bus: 'platform', driver: 'hs_misc' },
       blockedUnbind: { policy: 'fail' },
       hosts: { names: [...hosts] },
+      ...spec,
     },
   };
 }
 
-export const runbookFor = (name: string, hosts: readonly string[]): Runbook =>
-  validateRunbook(runbookBody(name, hosts));
+export const runbookFor = (name: string, hosts: readonly string[], spec: Record<string, unknown> = {}): Runbook =>
+  validateRunbook(runbookBody(name, hosts, spec));
 
 /** A report as an agent would send it; recoveries given as [status, seconds] pairs. */
 export function reportFor(

@@ -18,7 +18,12 @@ import type { Logger } from '../logging/controller.logger.js';
 import { ControllerMetrics, type EventType } from '../metrics/controller.metrics.js';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
 import { RolloutService } from '../rollouts/rollout.service.js';
-import type { EventDisposition, EventOutcome } from '../rollouts/rollout.transitions.js';
+import type { EventDisposition } from '../rollouts/rollout.transitions.js';
+
+interface EventOutcome {
+  readonly disposition: EventDisposition;
+  readonly reason?: string;
+}
 
 type EventName = typeof EVENT_STEP | typeof EVENT_RESULT;
 const EVENT_NAMES: readonly EventName[] = [EVENT_STEP, EVENT_RESULT];
@@ -31,9 +36,13 @@ const EVENT_TYPES: Readonly<Record<EventName, EventType>> = { [EVENT_STEP]: 'ste
  * Anything else (Redis trouble, a write conflict) fails it normally and BullMQ retries it
  * with the attempts the agent set; applying an event twice is a no-op.
  *
+ * A result is appended to the rollout's event log (once per swap id) and the rollout is
+ * reconciled at once: the next hosts' jobs are on their queues when the job completes.
+ *
  * Concurrency 1: events of one host are then applied in the order they were queued. Several
  * controller replicas may still process events in parallel; the store's compare-and-set keeps
- * that correct.
+ * that correct. A replica killed mid-event leaves the job locked for `lockDuration`; another
+ * replica (or the restarted one) picks it up after that, and applying it twice is a no-op.
  */
 @Injectable()
 export class SwapEventProcessor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,7 +55,12 @@ export class SwapEventProcessor implements OnApplicationBootstrap, OnModuleDestr
     },
     [EVENT_RESULT]: async (data) => {
       const event = parse(swapResultEventSchema, data);
-      return this.rollouts.recordResult(event.rolloutId, { ...event, report: event.report as SwapReport });
+      return this.rollouts.recordResult(event.rolloutId, {
+        hostId: event.hostId,
+        swapId: event.swapId,
+        direction: event.direction,
+        report: event.report as SwapReport,
+      });
     },
   };
 
@@ -66,6 +80,8 @@ export class SwapEventProcessor implements OnApplicationBootstrap, OnModuleDestr
       connection: this.connection,
       prefix: EVENTS_PREFIX,
       concurrency: 1,
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
     });
     this.worker.on('failed', (job, error) => {
       const fields = { jobId: job?.id, name: job?.name, attempt: job?.attemptsMade, error: error.message };

@@ -18,6 +18,31 @@ export class HostRegistryStore {
       .sort((a, b) => a.hostId.localeCompare(b.hostId));
   }
 
+  /** One host, or null when no agent ever registered it. */
+  async get(hostId: string, now: number): Promise<RegisteredHost | null> {
+    const [score, hash] = await Promise.all([
+      this.redis.zscore(HOSTS_KEY, hostId),
+      this.redis.hgetall(hostKey(hostId)),
+    ]);
+    if (score === null && Object.keys(hash).length === 0) return null;
+    return decodeHeartbeat(hostId, hash, score === null ? null : Number(score), now);
+  }
+
+  /**
+   * Whether each host's last heartbeat is recent (the score agents write with every heartbeat),
+   * in one command: what the scheduler needs on every decision.
+   */
+  async availability(hostIds: readonly string[], now: number): Promise<Map<string, boolean>> {
+    if (hostIds.length === 0) return new Map();
+    const scores = await this.redis.zmscore(HOSTS_KEY, ...hostIds);
+    return new Map(
+      hostIds.map((hostId, i) => {
+        const lastSeen = scores[i] === null || scores[i] === undefined ? NaN : Number(scores[i]);
+        return [hostId, Number.isFinite(lastSeen) && now - lastSeen < HEARTBEAT_TTL_MS];
+      }),
+    );
+  }
+
   /** The ids no agent ever registered (absent from the registry), in the order given. */
   async unregistered(hostIds: readonly string[]): Promise<string[]> {
     if (hostIds.length === 0) return [];

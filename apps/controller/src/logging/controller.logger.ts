@@ -12,8 +12,15 @@ export function createControllerLogger(level: string): Logger {
     {
       name: 'hotswap-controller',
       level,
-      // Nothing secret is logged on purpose; this catches a Redis URL with a password.
-      redact: { paths: ['redisUrl', '*.redisUrl'], censor: '[redacted]' },
+      // Nothing secret is logged on purpose; this catches a Redis URL with a password, a Redis
+      // password and an Authorization header should one end up in a log call.
+      redact: {
+        paths: [
+          ...['redisUrl', '*.redisUrl', 'redisPassword', '*.redisPassword', 'password', '*.password'],
+          ...['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization'],
+        ],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ fd: 2, sync: true }),
   );

@@ -6,13 +6,15 @@ import type { Logger } from '../logging/controller.logger.js';
 import { SWAP_OUTCOMES } from '../rollouts/rollout.record.js';
 import { RolloutStore } from '../rollouts/rollout.store.js';
 import type { EventDisposition } from '../rollouts/rollout.transitions.js';
+import { hostStates } from '../rollouts/rollout.view.js';
 import { CONTROLLER_VERSION } from '../controller.version.js';
 
 /**
  * Every metric the controller exports, in one place. Naming:
  * https://prometheus.io/docs/practices/naming/ — prefix `hotswap_controller_`, base units,
- * `_total` counters, bounded labels only (outcome, type, result, available; never a PID, a
- * path, a rollout or a host id).
+ * `_total` counters, bounded labels only (outcome, type, result, available, state; never a
+ * PID, a path or a host id). The one exception is `rollout` on `hotswap_controller_rollout_hosts`:
+ * bounded by only exporting unfinished rollouts, and finished ones for FINISHED_SERIES_MS.
  *
  * These are rollout-level figures. What a swap did on a host is the agent's to count
  * (`hotswap_agent_swaps_total`); the controller counts the results it *recorded* for rollouts
@@ -26,6 +28,12 @@ export type EventType = 'step' | 'result' | 'unknown';
 
 /** Prometheus scrapes time out after 10 s by default: a Redis read gets a fraction of that. */
 const SCRAPE_READ_TIMEOUT_MS = 1000;
+
+/** A finished rollout's host series stay this long, so the last scrape sees how it ended. */
+export const FINISHED_SERIES_MS = 10 * 60_000;
+
+/** Every way a rollout ends (libs/rollout TERMINAL_ROLLOUT_STATES). */
+const ROLLOUT_OUTCOMES = ['succeeded', 'failed', 'aborted', 'rolled-back'];
 
 @Injectable()
 export class ControllerMetrics {
@@ -46,21 +54,29 @@ export class ControllerMetrics {
 
   readonly rolloutsFinished = new Counter({
     name: 'hotswap_controller_rollouts_total',
-    help: 'Rollouts that ended, by outcome (succeeded, failed)',
+    help: 'Rollouts that ended, by outcome (succeeded, failed, aborted, rolled-back)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 
   readonly hostResults = new Counter({
     name: 'hotswap_controller_rollout_host_results_total',
-    help: 'Host results recorded into rollouts, by swap outcome (each result once, redeliveries excluded)',
-    labelNames: ['outcome'] as const,
+    help: 'Host results recorded into rollouts, by direction and swap outcome (each result once, redeliveries excluded)',
+    labelNames: ['direction', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly swapJobsEnqueued = new Counter({
     name: 'hotswap_controller_swap_jobs_enqueued_total',
-    help: "Swap jobs handed to hosts' queues",
+    help: "Swap jobs handed to hosts' queues, by direction (forward, rollback)",
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly gateResults = new Counter({
+    name: 'hotswap_controller_gate_results_total',
+    help: 'Wave gates recorded: gate="slo" (result pass, fail, no-data) and gate="prometheus" (result ok, false, empty, error)',
+    labelNames: ['gate', 'result'] as const,
     registers: [this.registry],
   });
 
@@ -73,6 +89,7 @@ export class ControllerMetrics {
 
   readonly rolloutsRunning: Gauge;
   readonly registeredHosts: Gauge<'available'>;
+  readonly rolloutHosts: Gauge<'rollout' | 'state'>;
 
   constructor(
     @Inject(RolloutStore) rollouts: RolloutStore,
@@ -80,10 +97,21 @@ export class ControllerMetrics {
     @Inject(LOGGER) logger: Logger,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'hotswap_controller_' });
+    // prom-client's *_total gauges break the naming rules (promtool check metrics says so);
+    // the same figures remain per type in hotswap_controller_nodejs_active_{handles,requests,resources}.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(`hotswap_controller_${name}`);
+    }
     this.buildInfo.set({ version: CONTROLLER_VERSION }, 1);
     // Known label values start at 0, so rate() and absent() work before the first event.
-    for (const outcome of ['succeeded', 'failed']) this.rolloutsFinished.inc({ outcome }, 0);
-    for (const outcome of Object.keys(SWAP_OUTCOMES)) this.hostResults.inc({ outcome }, 0);
+    for (const outcome of ROLLOUT_OUTCOMES) this.rolloutsFinished.inc({ outcome }, 0);
+    for (const outcome of Object.keys(SWAP_OUTCOMES)) this.hostResults.inc({ direction: 'forward', outcome }, 0);
+    for (const direction of ['forward', 'rollback']) this.swapJobsEnqueued.inc({ direction }, 0);
+    for (const result of ['pass', 'fail', 'no-data']) this.gateResults.inc({ gate: 'slo', result }, 0);
 
     /** A scrape while Redis is down keeps the last values, quickly, rather than failing whole. */
     const readOrKeep = async (what: string, read: () => Promise<void>): Promise<void> => {
@@ -105,7 +133,7 @@ export class ControllerMetrics {
 
     this.rolloutsRunning = new Gauge({
       name: 'hotswap_controller_rollouts_running',
-      help: 'Rollouts in the running state (fleet-wide, read from Redis)',
+      help: 'Rollouts not finished yet: running, paused, waiting or rolling back (fleet-wide, read from Redis)',
       registers: [this.registry],
       async collect() {
         await readOrKeep('rollouts_running', async () => this.set(await rollouts.countRunning()));
@@ -122,6 +150,37 @@ export class ControllerMetrics {
           const { available, unavailable } = await hosts.countByAvailability(Date.now());
           this.set({ available: 'true' }, available);
           this.set({ available: 'false' }, unavailable);
+        });
+      },
+    });
+
+    this.rolloutHosts = new Gauge({
+      name: 'hotswap_controller_rollout_hosts',
+      help: "Hosts of each unfinished rollout by state (pending, queued, running, succeeded, rolled-back, ...); a finished rollout's series stay 10 minutes (fleet-wide, read from Redis)",
+      labelNames: ['rollout', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        await readOrKeep('rollout_hosts', async () => {
+          const now = Date.now();
+          const ids = new Set([
+            ...(await rollouts.runningIds()),
+            ...(await rollouts.finishedSince(now - FINISHED_SERIES_MS)),
+          ]);
+          const counts: { rollout: string; state: string; hosts: number }[] = [];
+          for (const id of ids) {
+            const snapshot = await rollouts.load(id);
+            if (snapshot === null) continue;
+            const steps = await rollouts.steps(
+              id,
+              snapshot.record.hosts.map((host) => host.hostId),
+            );
+            const byState = new Map<string, number>();
+            for (const { state } of hostStates(snapshot, steps).values())
+              byState.set(state, (byState.get(state) ?? 0) + 1);
+            for (const [state, hosts] of byState) counts.push({ rollout: id, state, hosts });
+          }
+          this.reset();
+          for (const { rollout, state, hosts } of counts) this.set({ rollout, state }, hosts);
         });
       },
     });

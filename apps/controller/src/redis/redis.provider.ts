@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
 import type { ControllerConfig } from '../controller.config.js';
 import type { Logger } from '../logging/controller.logger.js';
+import { checkRedisCredentials, redisCredentialOptions } from './redis-credentials.js';
 
 /**
  * Two connections, because they want opposite failure behaviour:
@@ -12,15 +13,26 @@ import type { Logger } from '../logging/controller.logger.js';
  * - BULLMQ_CONNECTION is shared by the event worker and the swap queues: BullMQ requires
  *   `maxRetriesPerRequest: null` (its blocking commands must wait, never time out). BullMQ
  *   duplicates it for the worker's blocking connection and closes only that duplicate.
- * Both are closed by RedisLifecycle, after the workers and queues that use them.
+ * Both are closed by RedisLifecycle, after the workers and queues that use them. Credentials
+ * (password, TLS CA) come from the config; wrong ones stop the controller at boot.
  */
 export const REDIS = Symbol('REDIS');
 export const BULLMQ_CONNECTION = Symbol('BULLMQ_CONNECTION');
 
-function connect(config: ControllerConfig, logger: Logger, role: string, maxRetriesPerRequest: number | null): Redis {
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest, connectionName: `hotswap-controller-${role}` });
+async function connect(
+  config: ControllerConfig,
+  logger: Logger,
+  role: string,
+  maxRetriesPerRequest: number | null,
+): Promise<Redis> {
+  const redis = new Redis(config.redisUrl, {
+    maxRetriesPerRequest,
+    connectionName: `hotswap-controller-${role}`,
+    ...redisCredentialOptions(config),
+  });
   // Without a listener ioredis prints every reconnection error to the console.
   redis.on('error', (error: Error) => logger.warn({ role, error: error.message }, 'redis connection error'));
+  await checkRedisCredentials(redis);
   return redis;
 }
 

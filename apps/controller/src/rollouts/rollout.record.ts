@@ -1,47 +1,69 @@
-import type { SwapOutcome, SwapReport } from '@hotswap/contracts';
+import type { SwapDirection, SwapOutcome, SwapReport } from '@hotswap/contracts';
+import type { RolloutEvent, RolloutState, Wave } from '@hotswap/rollout';
 import type { Runbook } from '@hotswap/runbook';
-import type { HostProgress } from './next-sequential-step.js';
 
 /**
- * A rollout as stored in Redis (JSON under `hotswap:rollout:<id>`). Plain data: the transitions
- * in rollout.transitions.ts are pure functions from one record to the next, and the store
- * writes a new record only if nobody changed it in between.
+ * A rollout as stored in Redis (see rollout.store.ts for the keys). Plain data. The event log
+ * (libs/rollout `RolloutEvent`s) is the truth the scheduler decides from; the record holds what
+ * does not change (runbook, host set) and the last decision, so that a reader needs no scheduler.
  */
-export const ROLLOUT_RECORD_VERSION = 1;
+export const ROLLOUT_RECORD_VERSION = 2;
 
-export type RolloutState = 'running' | 'succeeded' | 'failed';
+export type { RolloutState } from '@hotswap/rollout';
 
-/** One step event as the agent sent it (the last ones are kept, see MAX_STEPS_PER_HOST). */
-export interface HostStep {
-  readonly phase: string;
-  readonly status: string;
-  readonly at: number;
-  readonly detail?: string;
+/** A host of the rollout, as resolved at creation; its labels decide its failure domain. */
+export interface RolloutHost {
+  readonly hostId: string;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
-export interface HostRecord {
-  readonly hostId: string;
-  readonly state: HostProgress;
-  readonly steps: readonly HostStep[];
-  /** The agent's final report; its arrival is what moves the rollout on. */
-  readonly report: SwapReport | null;
-  /** The swap whose result was recorded: a second result with the same id is a no-op. */
-  readonly swapId: string | null;
-  readonly queuedAt: number | null;
+/** What the last `decide` said, as GET /v1/rollouts/:id shows it. */
+export interface StoredDecision {
+  readonly state: RolloutState;
+  readonly reason: string;
+  readonly waves: readonly Wave[];
+  readonly nextWakeAt: number | null;
+  readonly skipped: readonly string[];
+  readonly failed: readonly string[];
+  readonly decidedAt: number;
 }
 
 export interface RolloutRecord {
   readonly v: typeof ROLLOUT_RECORD_VERSION;
   readonly id: string;
   readonly name: string;
+  /** The last decision's state, repeated at the top because everything reads it. */
   readonly state: RolloutState;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly finishedAt: number | null;
-  /** The validated runbook, sent whole to each host's agent when its turn comes. */
+  /** The validated runbook, sent whole to each host's agent in its swap jobs. */
   readonly runbook: Runbook;
-  readonly hosts: readonly HostRecord[];
+  /** Set when the rollout was created from a stored runbook. */
+  readonly runbookRef: { readonly name: string; readonly revision: number } | null;
+  readonly hosts: readonly RolloutHost[];
+  readonly decision: StoredDecision;
 }
+
+/** A rollout as loaded: the record, its event log and the revision both were read at. */
+export interface RolloutSnapshot {
+  readonly record: RolloutRecord;
+  readonly events: readonly RolloutEvent[];
+  readonly rev: number;
+}
+
+/** One step event as the agent sent it (the last ones per host are kept). */
+export interface HostStep {
+  readonly phase: string;
+  readonly status: string;
+  readonly at: number;
+  readonly direction: SwapDirection;
+  readonly detail?: string;
+}
+
+/** Where a host is in a rollout, as the API shows it. */
+export type HostProgress =
+  'pending' | 'queued' | 'running' | SwapOutcome | 'rolling-back' | 'rolled-back' | 'rollback-failed';
 
 /** Every outcome an agent may report, checked at run time: the contracts type is only a type. */
 export const SWAP_OUTCOMES: Readonly<Record<SwapOutcome, true>> = {
@@ -56,9 +78,5 @@ export const SWAP_OUTCOMES: Readonly<Record<SwapOutcome, true>> = {
 export const isSwapOutcome = (value: unknown): value is SwapOutcome =>
   typeof value === 'string' && Object.hasOwn(SWAP_OUTCOMES, value);
 
-export const HOST_PROGRESS: readonly HostProgress[] = [
-  'pending',
-  'queued',
-  'running',
-  ...(Object.keys(SWAP_OUTCOMES) as SwapOutcome[]),
-];
+/** The agents' reports of one rollout, by host and direction. */
+export type HostReports = ReadonlyMap<string, { forward?: SwapReport; rollback?: SwapReport }>;

@@ -1,122 +1,273 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parseRunbook, requireHosts, validateRunbook, type Runbook } from '@hotswap/runbook';
+import type { SwapDirection } from '@hotswap/contracts';
+import {
+  conflictingRollout,
+  decide,
+  HostConflictError,
+  isTerminalRolloutState,
+  rolloutSpecOf,
+  type RolloutEvent,
+  type RolloutSpec,
+  type Wave,
+} from '@hotswap/rollout';
+import { parseRunbook, validateRunbook, type Runbook } from '@hotswap/runbook';
 import { LOGGER } from '../controller.tokens.js';
-import { HostsNotRegisteredError, RolloutNotFoundError } from '../errors/controller.errors.js';
+import {
+  RolloutHostConflictError,
+  RolloutNotFoundError,
+  RunbookNotFoundError,
+  RunbookRevisionMismatchError,
+} from '../errors/controller.errors.js';
 import { HostRegistryStore } from '../hosts/host-registry.store.js';
 import type { Logger } from '../logging/controller.logger.js';
 import { ControllerMetrics } from '../metrics/controller.metrics.js';
+import { RunbookStore } from '../runbooks/runbook.store.js';
+import { HostClaimsStore, type OwnerCheck } from './host-claims.store.js';
+import { resolveHostSet } from './host-set.resolver.js';
 import { ROLLOUT_ID_PATTERN, newRolloutId } from './rollout-id.js';
-import type { RolloutRecord } from './rollout.record.js';
-import { RolloutStore, type RolloutUpdate } from './rollout.store.js';
+import type { HostStep, RolloutHost, RolloutRecord, RolloutSnapshot } from './rollout.record.js';
+import { RolloutReconciler } from './rollout.reconciler.js';
+import { RolloutStore } from './rollout.store.js';
 import {
-  advance,
   applyResult,
-  applyStep,
-  createRollout,
-  type EventOutcome,
+  commandEvent,
+  newRolloutRecord,
+  type EventDisposition,
+  type OperatorCommand,
   type ResultInput,
-  type StepInput,
 } from './rollout.transitions.js';
 import { toRolloutListItem, toRolloutView, type RolloutListItem, type RolloutView } from './rollout.view.js';
-import { SwapJobQueues } from './swap-job.queues.js';
-
-/** A runbook as the API received it: raw YAML/JSON text, or a body Express already parsed. */
-export type RunbookInput = { readonly text: string } | { readonly value: unknown };
 
 /**
- * Orchestrates rollouts: the decisions are the pure transitions (and nextSequentialStep); this
- * class reads and writes the store, hands jobs to the queues and counts what happened.
+ * Where a rollout's runbook comes from: raw YAML/JSON text, a body Express already parsed, or
+ * the name (and optionally the revision) of a stored runbook.
+ */
+export type RunbookInput =
+  { readonly text: string } | { readonly value: unknown } | { readonly stored: string; readonly revision?: number };
+
+export interface StepInput {
+  readonly hostId: string;
+  readonly swapId: string;
+  readonly direction: SwapDirection;
+  readonly at: number;
+  readonly phase: string;
+  readonly status: string;
+  readonly detail?: string | undefined;
+}
+
+/** What POST /v1/rollouts?dryRun=true answers: the plan, nothing created. */
+export interface RolloutPlan {
+  readonly dryRun: true;
+  readonly name: string;
+  readonly runbook: RolloutRecord['runbookRef'];
+  readonly hosts: readonly (RolloutHost & { readonly available: boolean })[];
+  readonly rollout: RolloutSpec;
+  readonly waves: readonly Omit<Wave, 'gate'>[];
+  readonly skipped: readonly string[];
+  /** What the scheduler would say right now (e.g. waiting for a maintenance window). */
+  readonly state: string;
+  readonly reason: string;
+}
+
+/**
+ * The rollout API's use cases. Decisions are pure (libs/rollout's `decide`, rollout.reconcile.ts,
+ * rollout.transitions.ts); RolloutReconciler persists them and acts; this class validates input,
+ * resolves hosts, guards against conflicting rollouts and turns events and commands into log
+ * entries.
  */
 @Injectable()
 export class RolloutService {
   constructor(
     @Inject(RolloutStore) private readonly store: RolloutStore,
+    @Inject(RunbookStore) private readonly runbooks: RunbookStore,
     @Inject(HostRegistryStore) private readonly registry: HostRegistryStore,
-    @Inject(SwapJobQueues) private readonly queues: SwapJobQueues,
+    @Inject(HostClaimsStore) private readonly claims: HostClaimsStore,
+    @Inject(RolloutReconciler) private readonly reconciler: RolloutReconciler,
     @Inject(ControllerMetrics) private readonly metrics: ControllerMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Validates, checks every host is registered, stores the rollout, and starts its first host. */
+  /**
+   * Validates, resolves the hosts, claims them (409 when another unfinished rollout has one),
+   * stores the rollout and reconciles it once: the canary's job is on its queue on return.
+   */
   async create(input: RunbookInput): Promise<RolloutView> {
-    const runbook: Runbook = 'text' in input ? parseRunbook(input.text) : validateRunbook(input.value);
-    const hostIds = requireHosts(runbook);
-    const missing = await this.registry.unregistered(hostIds);
-    if (missing.length > 0) throw new HostsNotRegisteredError(missing);
-
+    const { runbook, runbookRef } = await this.runbookOf(input);
     const now = Date.now();
-    // Persisted with its first host already `queued`, before the job exists: a crash in
-    // between leaves a record that says what to enqueue, never a job nobody tracks.
-    const record = advance(createRollout(newRolloutId(), runbook, hostIds, now), now);
-    await this.store.create(record);
+    const hosts = resolveHostSet(runbook, await this.registry.list(now));
+    const id = newRolloutId();
+    const hostIds = hosts.map((host) => host.hostId);
+    const claim = await this.claims.claim(id, hostIds, this.ownerCheck, now);
+    if (!claim.ok) throw await this.conflict(claim.owner, hostIds);
+    try {
+      await this.store.create(newRolloutRecord(id, runbook, runbookRef, hosts, now), [{ type: 'started', at: now }]);
+    } catch (error) {
+      await this.claims.release(id, hostIds);
+      throw error;
+    }
     this.metrics.rolloutsCreated.inc();
-    this.logger.info({ rolloutId: record.id, name: record.name, hosts: hostIds.length }, 'rollout created');
-    await this.enqueueQueuedHosts(record, null);
-    return toRolloutView(record);
+    this.logger.info(
+      { rolloutId: id, name: runbook.metadata.name, hosts: hostIds.length, runbookRef },
+      'rollout created',
+    );
+    return this.view(await this.reconciler.reconcile(id, 'created'));
+  }
+
+  /** The plan `create` would start from, with the hosts' availability now; nothing is written. */
+  async plan(input: RunbookInput): Promise<RolloutPlan> {
+    const { runbook, runbookRef } = await this.runbookOf(input);
+    const now = Date.now();
+    const registered = await this.registry.list(now);
+    const hosts = resolveHostSet(runbook, registered);
+    const hostIds = hosts.map((host) => host.hostId);
+    const owners = await this.claims.owners(hostIds, this.ownerCheck, now);
+    const [owner] = owners.values();
+    if (owner !== undefined) throw await this.conflict(owner, hostIds);
+    const available = new Map(registered.map((host) => [host.hostId, host.available]));
+    const withAvailability = hosts.map((host) => ({ ...host, available: available.get(host.hostId) ?? false }));
+    const rollout = rolloutSpecOf(runbook);
+    const decision = decide({
+      rollout,
+      hosts: withAvailability.map((host) => ({ id: host.hostId, labels: host.labels, available: host.available })),
+      events: [{ type: 'started', at: now }],
+      now,
+    });
+    return {
+      dryRun: true,
+      name: runbook.metadata.name,
+      runbook: runbookRef,
+      hosts: withAvailability,
+      rollout,
+      waves: decision.waves.map(({ index, kind, hosts: members }) => ({
+        index,
+        kind,
+        hosts: members,
+        status: 'planned',
+      })),
+      skipped: decision.skipped,
+      state: decision.state,
+      reason: decision.reason,
+    };
   }
 
   async get(id: string): Promise<RolloutView> {
-    const record = ROLLOUT_ID_PATTERN.test(id) ? await this.store.get(id) : null;
-    if (!record) throw new RolloutNotFoundError(id);
-    return toRolloutView(record);
+    return this.view(await this.load(id));
+  }
+
+  async events(id: string): Promise<{ id: string; state: string; events: readonly RolloutEvent[] }> {
+    const { record, events } = await this.load(id);
+    return { id, state: record.state, events };
   }
 
   async list(limit: number): Promise<RolloutListItem[]> {
     return (await this.store.list(limit)).map(toRolloutListItem);
   }
 
-  recordStep(rolloutId: string, event: StepInput): Promise<EventOutcome> {
-    return this.applyEvent(rolloutId, (record) => applyStep(record, event, Date.now()));
+  /** pause | resume | abort | rollback: appends the operator's event (409 if it does not apply), reconciles. */
+  async command(id: string, command: OperatorCommand, by?: string): Promise<RolloutView> {
+    await this.load(id);
+    const { snapshot } = await this.reconciler.append(id, 'command', (current) => ({
+      events: [commandEvent(current, command, Date.now(), by)],
+      result: null,
+    }));
+    this.logger.info({ rolloutId: id, command, by, state: snapshot.record.state }, 'operator command applied');
+    return this.view(snapshot);
   }
 
-  /** Records a host's result and moves the rollout on: the next host's job, or its end. */
-  async recordResult(rolloutId: string, event: ResultInput): Promise<EventOutcome> {
-    return this.applyEvent(
-      rolloutId,
-      (record) => applyResult(record, event, Date.now()),
-      () => {
-        const outcome = event.report.outcome;
-        this.metrics.hostResults.inc({ outcome });
-        this.logger.info({ rolloutId, hostId: event.hostId, swapId: event.swapId, outcome }, 'host result recorded');
-      },
-    );
+  /** A step goes to the host's step list only; the scheduler does not decide on steps. */
+  async recordStep(rolloutId: string, event: StepInput): Promise<{ disposition: EventDisposition; reason?: string }> {
+    const record = await this.store.loadRecord(rolloutId);
+    if (!record) throw new RolloutNotFoundError(rolloutId);
+    if (!record.hosts.some((host) => host.hostId === event.hostId)) {
+      return {
+        disposition: 'rejected',
+        reason: `host ${JSON.stringify(event.hostId)} is not part of rollout ${rolloutId}`,
+      };
+    }
+    const step: HostStep = {
+      phase: event.phase,
+      status: event.status,
+      at: event.at,
+      direction: event.direction,
+      ...(event.detail === undefined ? {} : { detail: event.detail }),
+    };
+    const added = await this.store.addStep(rolloutId, event.hostId, step);
+    return { disposition: added ? 'applied' : 'duplicate' };
   }
 
-  private async applyEvent(
+  /** Records a host's result (once per swap id) with its report, then moves the rollout on. */
+  async recordResult(
     rolloutId: string,
-    transition: (record: RolloutRecord) => EventOutcome,
-    onApplied?: (update: RolloutUpdate) => void,
-  ): Promise<EventOutcome> {
-    let outcome: EventOutcome = { record: null, disposition: 'ignored' };
-    const update = await this.store.update(rolloutId, (record) => {
-      outcome = transition(record);
-      return outcome.record;
+    input: ResultInput,
+  ): Promise<{ disposition: EventDisposition; reason?: string }> {
+    const { update } = await this.reconciler.append(rolloutId, 'result', (snapshot) => {
+      const outcome = applyResult(snapshot, input, Date.now());
+      return {
+        events: outcome.event ? [outcome.event] : [],
+        reports: outcome.event ? [{ hostId: input.hostId, direction: input.direction, report: input.report }] : [],
+        result: outcome,
+      };
     });
-    if (update.changed) {
-      onApplied?.(update);
-      this.countFinish(update);
+    const { disposition, reason } = update.result;
+    if (disposition === 'applied') {
+      this.metrics.hostResults.inc({ direction: input.direction, outcome: input.report.outcome });
+      this.logger.info(
+        {
+          rolloutId,
+          hostId: input.hostId,
+          swapId: input.swapId,
+          direction: input.direction,
+          outcome: input.report.outcome,
+        },
+        'host result recorded',
+      );
     }
-    // Also after a duplicate: it repairs a crash between writing `queued` and enqueueing.
-    await this.enqueueQueuedHosts(update.record, update.previous);
-    return outcome;
+    return reason === undefined ? { disposition } : { disposition, reason };
   }
 
-  private countFinish({ previous, record }: RolloutUpdate): void {
-    if (previous.state !== 'running' || record.state === 'running') return;
-    this.metrics.rolloutsFinished.inc({ outcome: record.state });
-    const counts: Record<string, number> = {};
-    for (const host of record.hosts) counts[host.state] = (counts[host.state] ?? 0) + 1;
-    this.logger.info({ rolloutId: record.id, state: record.state, hosts: counts }, 'rollout finished');
+  private async runbookOf(input: RunbookInput): Promise<{ runbook: Runbook; runbookRef: RolloutRecord['runbookRef'] }> {
+    if ('text' in input) return { runbook: parseRunbook(input.text), runbookRef: null };
+    if ('value' in input) return { runbook: validateRunbook(input.value), runbookRef: null };
+    const stored = await this.runbooks.get(input.stored);
+    if (!stored) throw new RunbookNotFoundError(input.stored);
+    if (input.revision !== undefined && input.revision !== stored.revision) {
+      throw new RunbookRevisionMismatchError(stored.name, input.revision, stored.revision);
+    }
+    return { runbook: stored.runbook, runbookRef: { name: stored.name, revision: stored.revision } };
   }
 
-  /** Enqueueing is idempotent (deterministic job ids); only newly queued hosts are counted. */
-  private async enqueueQueuedHosts(record: RolloutRecord, previous: RolloutRecord | null): Promise<void> {
-    if (record.state !== 'running') return;
-    const now = Date.now();
-    for (const host of record.hosts.filter((h) => h.state === 'queued')) {
-      await this.queues.enqueueForward(record, host.hostId, now);
-      const wasQueued = previous?.hosts.some((h) => h.hostId === host.hostId && h.state === 'queued') ?? false;
-      if (!wasQueued) this.metrics.swapJobsEnqueued.inc();
-    }
+  private async load(id: string): Promise<RolloutSnapshot> {
+    const snapshot = ROLLOUT_ID_PATTERN.test(id) ? await this.store.load(id) : null;
+    if (!snapshot) throw new RolloutNotFoundError(id);
+    return snapshot;
+  }
+
+  private async view(snapshot: RolloutSnapshot): Promise<RolloutView> {
+    const id = snapshot.record.id;
+    const [reports, steps] = await Promise.all([
+      this.store.reports(id),
+      this.store.steps(
+        id,
+        snapshot.record.hosts.map((host) => host.hostId),
+      ),
+    ]);
+    return toRolloutView(snapshot, reports, steps);
+  }
+
+  /** Is the claim's rollout unfinished? null when it is not stored (yet). */
+  private readonly ownerCheck: OwnerCheck = async (rolloutId) => {
+    const record = ROLLOUT_ID_PATTERN.test(rolloutId) ? await this.store.loadRecord(rolloutId) : null;
+    return record === null ? null : !isTerminalRolloutState(record.state);
+  };
+
+  /** The 409 for a host owned by another rollout, listing every host the two share. */
+  private async conflict(owner: string, hostIds: readonly string[]): Promise<RolloutHostConflictError> {
+    const record = await this.store.loadRecord(owner);
+    const found = conflictingRollout(hostIds, [
+      { id: owner, hosts: record?.hosts.map((host) => host.hostId) ?? [], state: record?.state ?? 'running' },
+    ]);
+    const conflict = found ?? { rolloutId: owner, state: record?.state ?? 'running', hostIds: [] };
+    const error = new HostConflictError(conflict);
+    return new RolloutHostConflictError(error.message, conflict.rolloutId, conflict.state, conflict.hostIds);
   }
 }

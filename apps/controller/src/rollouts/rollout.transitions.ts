@@ -1,47 +1,46 @@
-import type { SwapDirection, SwapReport } from '@hotswap/contracts';
+import { swapJobId, type SwapDirection, type SwapReport } from '@hotswap/contracts';
+import { foldHistory, isTerminalRolloutState, type RolloutEvent } from '@hotswap/rollout';
 import type { Runbook } from '@hotswap/runbook';
-import { nextSequentialStep } from './next-sequential-step.js';
+import { RolloutCommandNotApplicableError } from '../errors/controller.errors.js';
 import {
   ROLLOUT_RECORD_VERSION,
   isSwapOutcome,
-  type HostRecord,
-  type HostStep,
+  type RolloutHost,
   type RolloutRecord,
+  type RolloutSnapshot,
 } from './rollout.record.js';
 
 /**
- * How a rollout record changes: pure functions, no I/O. Each returns the next record, or says
- * why nothing changed, so that a redelivered event is a no-op and the caller can count it.
+ * What an agent's result or an operator's command adds to a rollout's event log: pure
+ * functions from a snapshot to the events to append (or why none), so a redelivered result is
+ * a no-op and a command that means nothing in the current state is refused before anything is
+ * written. What the scheduler then decides is rollout.reconcile.ts's business.
  */
 
-/** Enough to follow a swap live; the report carries the full step history at the end. */
-export const MAX_STEPS_PER_HOST = 100;
-
-/** What became of an event: `rejected` ones are malformed for this rollout and never retried. */
+/** What became of an agent event: `rejected` ones are malformed for this rollout and never retried. */
 export type EventDisposition = 'applied' | 'duplicate' | 'ignored' | 'rejected';
 
-export interface EventOutcome {
-  readonly record: RolloutRecord | null;
-  readonly disposition: EventDisposition;
-  readonly reason?: string;
-}
-
-interface EventEnvelope {
+export interface ResultInput {
   readonly hostId: string;
   readonly swapId: string;
   readonly direction: SwapDirection;
-  readonly at: number;
-}
-export interface StepInput extends EventEnvelope {
-  readonly phase: string;
-  readonly status: string;
-  readonly detail?: string | undefined;
-}
-export interface ResultInput extends EventEnvelope {
   readonly report: SwapReport;
 }
 
-export function createRollout(id: string, runbook: Runbook, hostIds: readonly string[], now: number): RolloutRecord {
+export interface ResultOutcome {
+  readonly disposition: EventDisposition;
+  /** The `result` event to append (applied only). */
+  readonly event?: RolloutEvent;
+  readonly reason?: string;
+}
+
+export function newRolloutRecord(
+  id: string,
+  runbook: Runbook,
+  runbookRef: RolloutRecord['runbookRef'],
+  hosts: readonly RolloutHost[],
+  now: number,
+): RolloutRecord {
   return {
     v: ROLLOUT_RECORD_VERSION,
     id,
@@ -51,91 +50,106 @@ export function createRollout(id: string, runbook: Runbook, hostIds: readonly st
     updatedAt: now,
     finishedAt: null,
     runbook,
-    hosts: hostIds.map((hostId) => ({
-      hostId,
-      state: 'pending',
-      steps: [],
-      report: null,
-      swapId: null,
-      queuedAt: null,
-    })),
+    runbookRef,
+    hosts,
+    decision: {
+      state: 'running',
+      reason: 'created',
+      waves: [],
+      nextWakeAt: null,
+      skipped: [],
+      failed: [],
+      decidedAt: now,
+    },
   };
 }
 
 /**
- * Lets the scheduler decide, once: start the next host (it becomes `queued`: the caller then
- * enqueues its job), finish the rollout, or nothing while a host is in flight.
+ * A host's result becomes a `result` event if, and only if, the log has that host in flight in
+ * that direction: a redelivery of a result already recorded is a duplicate, a result for a job
+ * the log does not have in flight (withdrawn) is ignored. The swap id is the job id the
+ * controller chose, so a result under another id is not ours to record.
  */
-export function advance(record: RolloutRecord, now: number): RolloutRecord {
-  if (record.state !== 'running') return record;
-  const step = nextSequentialStep(record);
-  switch (step.kind) {
-    case 'wait':
-      return record;
-    case 'start':
-      return withHost(record, step.hostId, (host) => ({ ...host, state: 'queued', queuedAt: now }), now);
-    case 'finish':
-      return { ...record, state: step.state, finishedAt: now, updatedAt: now };
+export function applyResult(snapshot: RolloutSnapshot, input: ResultInput, now: number): ResultOutcome {
+  const { record, events } = snapshot;
+  if (!record.hosts.some((host) => host.hostId === input.hostId)) {
+    return {
+      disposition: 'rejected',
+      reason: `host ${JSON.stringify(input.hostId)} is not part of rollout ${record.id}`,
+    };
   }
-}
-
-export function applyStep(record: RolloutRecord, event: StepInput, now: number): EventOutcome {
-  const host = record.hosts.find((h) => h.hostId === event.hostId);
-  if (!host) return rejectUnknownHost(record, event.hostId);
-  // The spine starts no rollback; a rollback's events have no host state to update here.
-  if (event.direction !== 'forward') return { record: null, disposition: 'ignored', reason: 'rollback event' };
-  const step: HostStep = {
-    phase: event.phase,
-    status: event.status,
-    at: event.at,
-    ...(event.detail === undefined ? {} : { detail: event.detail }),
-  };
-  if (host.steps.some((s) => sameStep(s, step))) return { record: null, disposition: 'duplicate' };
-  // Events can arrive out of order (retries, several replicas): keep the steps sorted by time.
-  const steps = [...host.steps, step].sort((a, b) => a.at - b.at).slice(-MAX_STEPS_PER_HOST);
-  // A late step never reopens a host that already reported its result.
-  const state = host.state === 'pending' || host.state === 'queued' ? 'running' : host.state;
-  return { record: withHost(record, host.hostId, (h) => ({ ...h, steps, state }), now), disposition: 'applied' };
-}
-
-/** Records a host's result, then lets the scheduler move on (start the next host or finish). */
-export function applyResult(record: RolloutRecord, event: ResultInput, now: number): EventOutcome {
-  const host = record.hosts.find((h) => h.hostId === event.hostId);
-  if (!host) return rejectUnknownHost(record, event.hostId);
-  if (!isSwapOutcome(event.report.outcome)) {
-    return { record: null, disposition: 'rejected', reason: `unknown outcome ${JSON.stringify(event.report.outcome)}` };
+  const outcome = input.report?.outcome;
+  if (!isSwapOutcome(outcome)) {
+    return { disposition: 'rejected', reason: `unknown outcome ${JSON.stringify(outcome)}` };
   }
-  if (event.direction !== 'forward') return { record: null, disposition: 'ignored', reason: 'rollback event' };
-  if (host.swapId === event.swapId) return { record: null, disposition: 'duplicate' };
-  if (host.swapId !== null) {
-    return { record: null, disposition: 'ignored', reason: `host already reported swap ${host.swapId}` };
+  const expected = swapJobId(record.id, input.hostId, input.direction);
+  if (input.swapId !== expected) {
+    return { disposition: 'ignored', reason: `swap id ${input.swapId} is not this rollout's job ${expected}` };
   }
-  const outcome = event.report.outcome;
-  const recorded = withHost(
-    record,
-    host.hostId,
-    (h) => ({ ...h, state: outcome, report: event.report, swapId: event.swapId }),
-    now,
-  );
-  return { record: advance(recorded, now), disposition: 'applied' };
-}
-
-function withHost(
-  record: RolloutRecord,
-  hostId: string,
-  change: (host: HostRecord) => HostRecord,
-  now: number,
-): RolloutRecord {
-  return { ...record, updatedAt: now, hosts: record.hosts.map((h) => (h.hostId === hostId ? change(h) : h)) };
-}
-
-function rejectUnknownHost(record: RolloutRecord, hostId: string): EventOutcome {
+  const host = foldHistory(events, record.runbook.spec.failurePolicy).hosts.get(input.hostId);
+  if (host?.inFlight !== input.direction) {
+    const recorded = events.some(
+      (e) => e.type === 'result' && e.hostId === input.hostId && e.direction === input.direction,
+    );
+    return recorded
+      ? { disposition: 'duplicate' }
+      : { disposition: 'ignored', reason: `no ${input.direction} swap of ${input.hostId} in flight (withdrawn?)` };
+  }
+  const recoveries = Array.isArray(input.report.recoveries) ? input.report.recoveries : [];
   return {
-    record: null,
-    disposition: 'rejected',
-    reason: `host ${JSON.stringify(hostId)} is not part of rollout ${record.id}`,
+    disposition: 'applied',
+    event: {
+      type: 'result',
+      at: now,
+      hostId: input.hostId,
+      direction: input.direction,
+      outcome,
+      recoveries: recoveries.map(({ status, seconds }) => ({ status, seconds })),
+    },
   };
 }
 
-const sameStep = (a: HostStep, b: HostStep): boolean =>
-  a.at === b.at && a.phase === b.phase && a.status === b.status && a.detail === b.detail;
+export const OPERATOR_COMMANDS = ['pause', 'resume', 'abort', 'rollback'] as const;
+export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
+
+/**
+ * The event an operator's command appends, or a 409 that says why it does not apply:
+ * - pause: not finished, not aborting, not paused already (a rollback can be paused);
+ * - resume: paused (by an operator, a failure or a gate breach), or held by its Prometheus gate;
+ * - abort: not finished, not aborting already;
+ * - rollback: not finished, not aborting, not rolling back already.
+ */
+export function commandEvent(
+  snapshot: RolloutSnapshot,
+  command: OperatorCommand,
+  now: number,
+  by?: string,
+): RolloutEvent {
+  const { record, events } = snapshot;
+  const refuse = (why: string): never => {
+    throw new RolloutCommandNotApplicableError(record.id, command, record.state, why);
+  };
+  if (isTerminalRolloutState(record.state)) refuse('it has finished');
+  const history = foldHistory(events, record.runbook.spec.failurePolicy);
+  if (history.aborted !== null) refuse('it is being aborted: running swaps finish, then it ends');
+  const who = by === undefined ? {} : { by };
+  switch (command) {
+    case 'pause':
+      if (history.pauseReason !== null) refuse('it is paused already');
+      return { type: 'paused', at: now, ...who };
+    case 'resume': {
+      const heldByPrometheus = [...history.prometheus.values()].some(
+        (gate) => gate.status !== 'ok' && !gate.overridden,
+      );
+      if (history.pauseReason === null && !(heldByPrometheus && record.state === 'waiting-gate')) {
+        refuse('it is not paused');
+      }
+      return { type: 'resumed', at: now, ...who };
+    }
+    case 'abort':
+      return { type: 'aborted', at: now, ...who };
+    case 'rollback':
+      if (history.rollingBack !== null) refuse('it is rolling back already');
+      return { type: 'rollback-requested', at: now, ...who };
+  }
+}

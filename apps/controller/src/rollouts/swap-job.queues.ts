@@ -1,5 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { JOB_SWAP, SWAP_QUEUE, hostQueuePrefix, swapJobId, swapJobSchema, type SwapJob } from '@hotswap/contracts';
+import {
+  JOB_SWAP,
+  SWAP_QUEUE,
+  hostQueuePrefix,
+  swapJobId,
+  swapJobSchema,
+  type SwapDirection,
+  type SwapJob,
+} from '@hotswap/contracts';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
@@ -13,9 +21,16 @@ import type { RolloutRecord } from './rollout.record.js';
 const KEEP_COMPLETED_SECONDS = 24 * 3600;
 const KEEP_FAILED_SECONDS = 7 * 24 * 3600;
 
+/** States in which no agent has taken the job yet: the only ones it may be withdrawn from. */
+const NOT_TAKEN = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
+
+/** What became of a withdrawal: removed before any agent took it, taken already, or no such job. */
+export type Withdrawal = 'removed' | 'taken' | 'missing';
+
 /**
  * Hands swap jobs to agents, one queue per host (the host's hash tag is in the prefix, see
- * libs/contracts). Queue objects are cached: they are cheap, but each one sets up scripts.
+ * libs/contracts), and takes back those no agent has started. Queue objects are cached: they
+ * are cheap, but each one sets up scripts.
  */
 @Injectable()
 export class SwapJobQueues implements OnModuleDestroy {
@@ -28,26 +43,57 @@ export class SwapJobQueues implements OnModuleDestroy {
   ) {}
 
   /**
-   * The job id is deterministic (`<rollout>-<host>-forward`), so enqueueing twice is a no-op
-   * while the first job exists; after that the agent's journal makes a replay a no-op.
+   * The job id is deterministic (`<rollout>-<host>-<direction>`) and so is the payload (times
+   * come from the `enqueued` event), so adding twice is a no-op while the first job exists;
+   * after that the agent's journal makes a replay a no-op.
    */
-  async enqueueForward(rollout: RolloutRecord, hostId: string, now: number): Promise<void> {
+  async enqueue(rollout: RolloutRecord, hostId: string, direction: SwapDirection, enqueuedAt: number): Promise<void> {
     const job: SwapJob = swapJobSchema.parse({
       v: 1,
       rolloutId: rollout.id,
       hostId,
-      direction: 'forward',
+      direction,
       runbook: rollout.runbook,
-      notAfter: now + this.config.jobTtlSeconds * 1000,
-      enqueuedAt: now,
+      notAfter: enqueuedAt + this.config.jobTtlSeconds * 1000,
+      enqueuedAt,
     } satisfies SwapJob);
-    const jobId = swapJobId(rollout.id, hostId, 'forward');
+    const jobId = swapJobId(rollout.id, hostId, direction);
     await this.queueFor(hostId).add(JOB_SWAP, job, {
       jobId,
       removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
       removeOnFail: { age: KEEP_FAILED_SECONDS },
     });
-    this.logger.info({ rolloutId: rollout.id, hostId, jobId, notAfter: job.notAfter }, 'swap job enqueued');
+    this.logger.info({ rolloutId: rollout.id, hostId, jobId, direction, notAfter: job.notAfter }, 'swap job enqueued');
+  }
+
+  async exists(rolloutId: string, hostId: string, direction: SwapDirection): Promise<boolean> {
+    return (await this.queueFor(hostId).getJob(swapJobId(rolloutId, hostId, direction))) !== undefined;
+  }
+
+  /**
+   * Removes the job if no agent has taken it. BullMQ refuses to remove a job an agent holds
+   * (locked); the state is read first so that a job that already ran is never removed.
+   */
+  async withdraw(rolloutId: string, hostId: string, direction: SwapDirection): Promise<Withdrawal> {
+    const job = await this.queueFor(hostId).getJob(swapJobId(rolloutId, hostId, direction));
+    if (!job) return 'missing';
+    if (!NOT_TAKEN.has(await job.getState())) return 'taken';
+    try {
+      await job.remove();
+      this.logger.info({ rolloutId, hostId, jobId: job.id, direction }, 'swap job withdrawn');
+      return 'removed';
+    } catch (error) {
+      this.logger.debug({ rolloutId, hostId, error: (error as Error).message }, 'swap job taken while withdrawing');
+      return 'taken';
+    }
+  }
+
+  /** Removes a job still waiting past its `notAfter` (no agent took it in time): true if removed. */
+  async expire(rolloutId: string, hostId: string, direction: SwapDirection, now: number): Promise<boolean> {
+    const job = await this.queueFor(hostId).getJob(swapJobId(rolloutId, hostId, direction));
+    const notAfter = (job?.data as Partial<SwapJob> | undefined)?.notAfter;
+    if (!job || typeof notAfter !== 'number' || notAfter >= now) return false;
+    return (await this.withdraw(rolloutId, hostId, direction)) === 'removed';
   }
 
   private queueFor(hostId: string): Queue {
