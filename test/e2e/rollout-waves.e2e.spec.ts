@@ -328,7 +328,14 @@ describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 
   it('run 4: two controller replicas share the rollout; one is killed mid-wave; no host swapped twice', async (t) => {
     const since = Date.now();
     const replica = await fleet.startController('replica');
-    const id = await create(runbook('waves-2-0-replicas', '2.0', { slo: { percentile: 95, recoverySeconds: 10 } }));
+    // Smaller waves with a pause between them: the rollout lasts long enough for both replicas
+    // to decide and for one to be killed while a wave is in flight, however loaded the machine.
+    const id = await create(
+      runbook('waves-2-0-replicas', '2.0', {
+        slo: { percentile: 95, recoverySeconds: 10 },
+        strategy: { canary: 1, maxUnavailable: 2, domainCap: { label: 'rack', max: 1 }, pauseBetweenWavesSeconds: 1 },
+      }),
+    );
     /** Decisions a replica wrote for this rollout (its log at level info). */
     const decisions = (logFile: string): number =>
       readFileSync(logFile, 'utf8')
@@ -350,7 +357,7 @@ describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 
     await replica.kill();
     const done = await until(id, 'the rollout to finish', (v) => FINAL.has(v.state), 120_000);
     assert.equal(done.state, 'succeeded', done.decision.reason);
-    assertCaps(await eventLog(id));
+    assertCaps(await eventLog(id), 2);
     const seen = await kernels();
     for (const [hostId, { log: actions, version }] of seen) {
       assert.equal(swapsSince(actions, since), 1, `${hostId} swapped exactly once`);
@@ -364,10 +371,10 @@ describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 
 });
 
 /**
- * Replays the event log: never more than 4 hosts in flight (enqueued, no result, not withdrawn),
+ * Replays the event log: never more than maxUnavailable hosts in flight (enqueued, no result, not withdrawn),
  * never 2 in one rack, never a host enqueued while in flight.
  */
-function assertCaps(log: readonly LogEvent[]): void {
+function assertCaps(log: readonly LogEvent[], maxUnavailable = 4): void {
   const flying = new Map<string, string>();
   let peak = 0;
   for (const event of log) {
@@ -377,7 +384,7 @@ function assertCaps(log: readonly LogEvent[]): void {
       const rack = RACK.get(event.hostId);
       const inRack = [...flying.keys()].filter((id) => RACK.get(id) === rack);
       assert.ok(inRack.length <= 1, `rack ${rack} had ${inRack.join(', ')} in flight at once`);
-      assert.ok(flying.size <= 4, `${flying.size} hosts in flight: ${[...flying.keys()].join(', ')}`);
+      assert.ok(flying.size <= maxUnavailable, `${flying.size} hosts in flight: ${[...flying.keys()].join(', ')}`);
       peak = Math.max(peak, flying.size);
     } else if ((event.type === 'withdrawn' || event.type === 'expired') && event.hostId) {
       flying.delete(event.hostId);
@@ -385,5 +392,5 @@ function assertCaps(log: readonly LogEvent[]): void {
       if (flying.get(event.hostId) === event.direction) flying.delete(event.hostId);
     }
   }
-  assert.ok(peak >= 3, `the waves ran in parallel (peak ${peak} in flight)`);
+  assert.ok(peak >= Math.min(3, maxUnavailable), `the waves ran in parallel (peak ${peak} in flight)`);
 }
