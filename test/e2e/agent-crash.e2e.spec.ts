@@ -45,7 +45,7 @@ describe('an agent killed mid-swap resumes from its journal', { timeout: 90_000 
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const url = `${fleet.controllerUrl}/v1/rollouts/${created.body['id']}`;
-    await waitFor('the swap to wait for the zombie FD', 20_000, async () => {
+    await waitFor('the swap to wait for the zombie FD', 45_000, async () => {
       const view = await getJson<RolloutView>(url);
       return view.hosts[0]?.steps.some((s) => s.phase === 'zombie-wait' && s.status === 'started') ? true : undefined;
     });
