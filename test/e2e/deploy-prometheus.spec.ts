@@ -38,7 +38,7 @@ const rules = groups.flatMap((g) => g.rules);
 const alerts = rules.filter((r): r is Rule & { alert: string } => r.alert !== undefined);
 
 /** Alerts whose expression aggregates every label away: nothing to locate but the fleet. */
-const FLEET_WIDE = new Set(['RolloutStalled']);
+const FLEET_WIDE = new Set(['RolloutStalled', 'RolloutPausedTooLong']);
 
 describe('deploy/prometheus: rules and their tests', () => {
   before(() => requirePromtool());

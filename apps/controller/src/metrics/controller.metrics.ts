@@ -34,6 +34,15 @@ export const FINISHED_SERIES_MS = 10 * 60_000;
 
 /** Every way a rollout ends (libs/rollout TERMINAL_ROLLOUT_STATES). */
 const ROLLOUT_OUTCOMES = ['succeeded', 'failed', 'aborted', 'rolled-back'];
+/** The scheduler's unfinished states: each series exists from the start, so alerts see zeros. */
+const UNFINISHED_STATES = [
+  'running',
+  'rolling-back',
+  'paused',
+  'waiting-window',
+  'waiting-gate',
+  'waiting-pause-between-waves',
+];
 
 @Injectable()
 export class ControllerMetrics {
@@ -88,6 +97,7 @@ export class ControllerMetrics {
   });
 
   readonly rolloutsRunning: Gauge;
+  readonly rolloutsByState: Gauge<'state'>;
   readonly registeredHosts: Gauge<'available'>;
   readonly rolloutHosts: Gauge<'rollout' | 'state'>;
 
@@ -137,6 +147,23 @@ export class ControllerMetrics {
       registers: [this.registry],
       async collect() {
         await readOrKeep('rollouts_running', async () => this.set(await rollouts.countRunning()));
+      },
+    });
+
+    this.rolloutsByState = new Gauge({
+      name: 'hotswap_controller_rollouts',
+      help: 'Unfinished rollouts by scheduler state (running, paused, waiting-gate, rolling-back, ...) (fleet-wide, read from Redis)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        await readOrKeep('rollouts', async () => {
+          const byState = new Map<string, number>(UNFINISHED_STATES.map((state) => [state, 0]));
+          for (const id of await rollouts.runningIds()) {
+            const state = (await rollouts.load(id))?.record.state;
+            if (state) byState.set(state, (byState.get(state) ?? 0) + 1);
+          }
+          for (const [state, count] of byState) this.set({ state }, count);
+        });
       },
     });
 
