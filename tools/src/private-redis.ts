@@ -13,11 +13,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface PrivateRedis {
   readonly url: string;
   stop(): Promise<void>;
+  /**
+   * Freeze the server (SIGSTOP) and thaw it (SIGCONT): to its clients a frozen Redis looks like a
+   * network partition. Only a Redis of our own can be frozen.
+   */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function startPrivateRedis(options: { password?: string } = {}): Promise<PrivateRedis> {
   const external = process.env['REDIS_URL'];
-  if (external && options.password === undefined) return { url: external, stop: async () => undefined };
+  if (external && options.password === undefined) {
+    const refuse = (): never => {
+      throw new Error('cannot freeze the Redis at REDIS_URL: this test needs a Redis of its own (unset REDIS_URL)');
+    };
+    return { url: external, stop: async () => undefined, freeze: refuse, thaw: refuse };
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'hotswap-redis-'));
   const socket = join(dir, 'redis.sock');
@@ -51,7 +62,10 @@ export async function startPrivateRedis(options: { password?: string } = {}): Pr
   if (!existsSync(socket)) throw new Error(`redis-server did not create ${socket} within 5 s`);
   return {
     url: socket,
+    freeze: () => child.kill('SIGSTOP'),
+    thaw: () => child.kill('SIGCONT'),
     stop: async () => {
+      child.kill('SIGCONT'); // a frozen server cannot act on SIGTERM
       if (!exited) {
         const gone = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
