@@ -1,0 +1,70 @@
+import type { Runbook } from '@hotswap/runbook';
+import { stringify } from 'yaml';
+import type { Scenario } from './scenario.schema.js';
+import { shellEnv, shQuote } from './shell-quote.js';
+
+/** Where the guest finds kmod's tools (by absolute path: busybox's sh prefers its own applets). */
+export const GUEST_KMOD = { modprobe: '/usr/sbin/modprobe', insmod: '/usr/sbin/insmod' } as const;
+
+/** The agent's one-host mode in the guest, against the real kernel: `npm run lab -- --agent`. */
+export const AGENT_SWAP_COMMAND =
+  'node /hotswap/agent.js swap --runbook /lab/runbook.yaml --kernel linux --json --state-dir /run/hotswap';
+
+/**
+ * The files under /lab in the guest that carry one scenario: what /init sources (lab.env),
+ * the swap command, one command file per application, the runbook, and the shell swap's
+ * plan derived from that runbook. Pure: paths relative to /lab -> contents.
+ */
+export function guestLabFiles(
+  scenario: Scenario,
+  runbook: Runbook,
+  swapCommand: string = scenario.swap.command,
+): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set(
+    'lab.env',
+    shellEnv({
+      LAB_SCENARIO: scenario.name,
+      LAB_MODULES: scenario.modules.join(' '),
+      LAB_APPS: scenario.applications.map((app) => app.name).join(' '),
+      LAB_CYCLES: scenario.swap.cycles,
+      LAB_SETTLE_SECONDS: scenario.swap.settleSeconds,
+      LAB_PAUSE_MS: scenario.swap.pauseMs,
+    }),
+  );
+  files.set('swap.cmd', `${swapCommand}\n`);
+  for (const app of scenario.applications) files.set(`apps/${app.name}.cmd`, `exec ${app.command}\n`);
+  files.set('runbook.yaml', stringify(runbook));
+  files.set('swap.env', swapEnv(runbook));
+  files.set('swap-load.sh', loadScript(runbook));
+  return files;
+}
+
+/** What lab-swap-shell needs from the runbook, as shell variables. */
+function swapEnv(runbook: Runbook): string {
+  const { devices, deadlines, modules } = runbook.spec;
+  return shellEnv({
+    SWAP_BUS: devices.bus,
+    SWAP_DRIVER: devices.driver,
+    SWAP_VENDOR: devices.vendor ?? '',
+    SWAP_DEVICE: devices.device ?? '',
+    SWAP_MODULES: modules.map((step) => step.name).join(' '),
+    // Whole seconds: busybox's timeout takes no fractions.
+    SWAP_UNBIND_SECONDS: Math.ceil(deadlines.unbindSeconds),
+    SWAP_ZOMBIE_SECONDS: Math.ceil(deadlines.zombieCloseSeconds),
+    SWAP_ACTION_SECONDS: Math.ceil(deadlines.actionSeconds),
+  });
+}
+
+/** Loads, in the reverse of the unload order: a file with insmod, a version with modprobe. */
+function loadScript(runbook: Runbook): string {
+  const lines = [...runbook.spec.modules].reverse().map((step) => {
+    const params = step.target.params.map(shQuote).join(' ');
+    const command =
+      'file' in step.target
+        ? `${GUEST_KMOD.insmod} ${shQuote(step.target.file)}`
+        : `${GUEST_KMOD.modprobe} ${shQuote(step.name)}`;
+    return `${command}${params ? ` ${params}` : ''} || exit 1\n`;
+  });
+  return `# generated from the scenario's runbook: load order\n${lines.join('')}`;
+}

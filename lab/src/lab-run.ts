@@ -1,0 +1,86 @@
+import type { AppCycle, AppStart, GuestLine, GuestRecord, RecordOf } from './guest-records.js';
+import { parseSwapResult, type SwapResult } from './swap-result.js';
+
+export interface SwapCycle {
+  readonly cycle: number;
+  readonly exit: number;
+  /** Guest monotonic ms: swap command started, returned, every application reopened. */
+  readonly startAt: number;
+  readonly endAt: number;
+  readonly settledAt: number;
+  readonly settled: boolean;
+  readonly result: SwapResult;
+  readonly stderrTail: readonly string[];
+  /** Each application's error -> reopen cycle that began during this swap cycle, by app name. */
+  readonly apps: ReadonlyMap<string, AppCycle>;
+}
+
+/** Everything the guest reported, put in order. Pure: built from parsed lines. */
+export interface LabRun {
+  readonly init: RecordOf<'init'> | null;
+  /** Host ms since QEMU started when the init record arrived: boot to init. */
+  readonly initHostMs: number | null;
+  readonly modulesLoaded: RecordOf<'modules-loaded'> | null;
+  readonly agentSmoke: (RecordOf<'agent-smoke'> & { readonly stderrTail: readonly string[] }) | null;
+  readonly apps: readonly AppStart[];
+  readonly appCycles: readonly AppCycle[];
+  readonly cycles: readonly SwapCycle[];
+  readonly done: boolean;
+  readonly fatal: string | null;
+  readonly garbled: readonly string[];
+}
+
+/** The swap cycle whose window [its start, the next one's start) holds this error. */
+function cycleOf(appCycle: AppCycle, starts: readonly { cycle: number; at: number }[]): number | null {
+  let found: number | null = null;
+  for (const start of starts) if (appCycle.errorAt >= start.at) found = start.cycle;
+  return found;
+}
+
+function recordsOf<T extends GuestRecord['t']>(
+  lines: readonly GuestLine[],
+  t: T,
+): { record: RecordOf<T>; hostMs: number }[] {
+  return lines.flatMap((line) =>
+    line.kind === 'record' && line.record.t === t ? [{ record: line.record as RecordOf<T>, hostMs: line.hostMs }] : [],
+  );
+}
+
+export function assembleRun(lines: readonly GuestLine[]): LabRun {
+  const all = <T extends GuestRecord['t']>(t: T): RecordOf<T>[] => recordsOf(lines, t).map((entry) => entry.record);
+  const raw = (kind: 'swap-out' | 'swap-err', cycle: number): string[] =>
+    lines.flatMap((line) => (line.kind === kind && line.cycle === cycle ? [line.text] : []));
+  const starts = all('cycle-start');
+  const appCycles = all('cycle');
+  const cycles = all('swap').map((swap): SwapCycle => {
+    const apps = new Map<string, AppCycle>();
+    for (const appCycle of appCycles) {
+      if (cycleOf(appCycle, starts) === swap.cycle && !apps.has(appCycle.name)) apps.set(appCycle.name, appCycle);
+    }
+    return {
+      cycle: swap.cycle,
+      exit: swap.exit,
+      startAt: swap.startAt,
+      endAt: swap.endAt,
+      settledAt: swap.settledAt,
+      settled: swap.settled,
+      result: parseSwapResult(raw('swap-out', swap.cycle)),
+      stderrTail: raw('swap-err', swap.cycle),
+      apps,
+    };
+  });
+  const init = recordsOf(lines, 'init')[0];
+  const smoke = all('agent-smoke')[0];
+  return {
+    init: init?.record ?? null,
+    initHostMs: init?.hostMs ?? null,
+    modulesLoaded: all('modules-loaded')[0] ?? null,
+    agentSmoke: smoke ? { ...smoke, stderrTail: raw('swap-err', 0) } : null,
+    apps: all('app-start'),
+    appCycles,
+    cycles,
+    done: all('done').length > 0,
+    fatal: all('fatal')[0]?.msg ?? null,
+    garbled: lines.flatMap((line) => (line.kind === 'garbled' ? [line.text] : [])),
+  };
+}
