@@ -16,6 +16,13 @@ import { parseProcModules, type ProcModuleEntry } from './proc-modules.parser.js
  * load time is not the file the module was loaded from.
  */
 export class SysfsModuleReader {
+  /**
+   * modinfo is a process per call (0.3-1 s under emulation) and a swap polls module() while
+   * zombies close, so the file found for a (name, version, srcversion) is remembered: loaded
+   * from another file, a module shows another srcversion (a hash of its sources) or version.
+   */
+  private readonly files = new Map<string, string | null>();
+
   constructor(
     private readonly roots: LinuxRoots,
     private readonly modinfo: ModinfoReader | null,
@@ -60,9 +67,15 @@ export class SysfsModuleReader {
       holders,
       dependsOn,
       unloadable,
-      file: builtin ? null : await this.fileOf(name, srcversion),
+      file: builtin ? null : await this.cachedFileOf(name, version, srcversion),
       params: await readParams(join(dir, 'parameters')),
     };
+  }
+
+  private async cachedFileOf(name: string, version: string | null, srcversion: string | null): Promise<string | null> {
+    const key = JSON.stringify([name, version, srcversion]);
+    if (!this.files.has(key)) this.files.set(key, await this.fileOf(name, srcversion));
+    return this.files.get(key) ?? null;
   }
 
   private async fileOf(name: string, srcversion: string | null): Promise<string | null> {
