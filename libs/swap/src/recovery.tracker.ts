@@ -1,6 +1,6 @@
 import type { RecoveryObservation } from '@hotswap/contracts';
 import type { Holder } from '@hotswap/kernel';
-import { holdsAny, type FileIdentity } from './file-identity.js';
+import { identityOf, type FileIdentity } from './file-identity.js';
 
 /**
  * Recovery measurement by observing the host, never by asking the application.
@@ -8,7 +8,10 @@ import { holdsAny, type FileIdentity } from './file-identity.js';
  * A tracked holder is a process that held the old device before the swap. Its clock starts
  * (`t0Ms`) when the unbind write returned (revoke scheme) or when it was seen to close its file
  * (wait scheme). It has recovered at the first poll that shows it holding a file or mapping on a
- * NEW node (identity = device number + inode). If it is gone and another process of its unit
+ * NEW node: the device's number with an inode that none of the old nodes had (identity = device
+ * number + inode; a recreated node keeps the number, never the inode). Knowing only the old
+ * nodes, the watch can start as soon as the device is unbound, so an application that reopens
+ * while the new driver is still being verified is seen when it does. If it is gone and another process of its unit
  * (systemd unit, container) holds the new node, its service was restarted: that counts as
  * "restarted", not as "not recovered".
  */
@@ -25,9 +28,11 @@ export function observeRecoveries(
   tracked: readonly TrackedHolder[],
   known: readonly RecoveryObservation[],
   watched: readonly Holder[],
-  newIds: ReadonlySet<FileIdentity>,
+  oldIds: ReadonlySet<FileIdentity>,
   atMs: number,
 ): RecoveryObservation[] {
+  const onNewNode = (h: Holder): boolean =>
+    [...h.files, ...h.mappings].some((f) => !f.deleted && !oldIds.has(identityOf(f)));
   const done = new Set(known.map((o) => o.pid));
   const claimed = new Set(known.flatMap((o) => (o.newPid === undefined ? [] : [o.newPid])));
   const byPid = new Map(watched.map((h) => [h.pid, h]));
@@ -39,12 +44,12 @@ export function observeRecoveries(
     if (done.has(t.pid)) continue;
     const self = byPid.get(t.pid);
     if (self) {
-      if (holdsAny(self, newIds)) found.push({ ...base(t), status: 'recovered', seconds: seconds(t) });
+      if (onNewNode(self)) found.push({ ...base(t), status: 'recovered', seconds: seconds(t) });
       continue;
     }
     if (t.unit === null) continue;
     const successor = watched.find(
-      (h) => h.unit === t.unit && !trackedPids.has(h.pid) && !claimed.has(h.pid) && holdsAny(h, newIds),
+      (h) => h.unit === t.unit && !trackedPids.has(h.pid) && !claimed.has(h.pid) && onNewNode(h),
     );
     if (successor) {
       claimed.add(successor.pid);

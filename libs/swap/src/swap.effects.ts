@@ -46,15 +46,13 @@ export type SwapEffect =
     }
   /** Read the loaded modules and the devices again (after load and rebind). */
   | { readonly kind: 'read-state'; readonly modules: readonly string[]; readonly devices: readonly DeviceRef[] }
-  /** Poll the holders until each has reopened a new node, or the deadline passes. */
-  | {
-      readonly kind: 'watch-recovery';
-      readonly tracked: readonly TrackedHolder[];
-      readonly scope: WatchScope;
-      readonly newNodes: readonly { rdev: string; ino: number }[];
-      readonly deadlineMs: number;
-      readonly pollMs: number;
-    }
+  /**
+   * Start watching the holders reopen the device as soon as it is unbound (polling in the
+   * background while the swap goes on); a watch already running is left alone.
+   */
+  | ({ readonly kind: 'start-recovery-watch' } & RecoveryWatchSpec)
+  /** Finish the watch (starting it if none runs): until each holder is back, or the deadline. */
+  | ({ readonly kind: 'watch-recovery'; readonly deadlineMs: number } & RecoveryWatchSpec)
   /** Keep polling who holds a blocked device until the stuck unbind returns. */
   | {
       readonly kind: 'watch-blocking';
@@ -72,6 +70,15 @@ export type SwapEffect =
       readonly detail?: string;
     }
   | { readonly kind: 'finished'; readonly report: SwapReport };
+
+/** Who to watch and how to tell the device's new nodes: its number, an inode no old node had. */
+export interface RecoveryWatchSpec {
+  readonly tracked: readonly TrackedHolder[];
+  readonly scope: WatchScope;
+  readonly rdevs: readonly string[];
+  readonly oldNodes: readonly { readonly rdev: string; readonly ino: number }[];
+  readonly pollMs: number;
+}
 
 export type SwapEvent =
   | {

@@ -2,7 +2,7 @@ import type { BlockedUnbind, StepRecord, SwapOutcome, SwapPhase, SwapReport } fr
 import type { BoundDevice, DeviceNode, Holder, LoadedModule, ModuleTarget } from '@hotswap/kernel';
 import { holdsAny, identitiesOf, identityOf, type FileIdentity } from './file-identity.js';
 import type { TrackedHolder } from './recovery.tracker.js';
-import type { KernelAction, SwapEffect, SwapEvent } from './swap.effects.js';
+import type { KernelAction, RecoveryWatchSpec, SwapEffect, SwapEvent } from './swap.effects.js';
 import type { SwapPlan } from './swap-plan.js';
 import { summarizeHolder } from './holder-summary.js';
 import { reloadSpecOf } from './reload-spec.js';
@@ -43,7 +43,6 @@ export interface SwapContext {
   /** PID -> when it was seen to have closed its file on a blocked device (wait scheme). */
   readonly closedAt: Readonly<Record<string, number>>;
   readonly zombieFds: number;
-  readonly newNodes: readonly DeviceNode[];
   readonly recoveries: SwapReport['recoveries'];
   readonly steps: readonly StepRecord[];
   readonly blocked: (BlockedUnbind & { readonly startedAt: number }) | null;
@@ -106,7 +105,6 @@ export function start(input: SwapStart): Transition {
     unbound: {},
     closedAt: {},
     zombieFds: 0,
-    newNodes: [],
     recoveries: [],
     steps: [{ phase: 'preflight', startedAt: input.at, endedAt: null, ok: null }],
     blocked: null,
@@ -121,7 +119,9 @@ export function start(input: SwapStart): Transition {
 
 /** The effects of the current state, performed again by a runner restarted from its journal. */
 export function resume(state: SwapState): readonly SwapEffect[] {
-  return enter(state);
+  const watching = WATCHING_PHASES.has(state.phase) && Object.keys(state.ctx.unbound).length > 0;
+  const watch: SwapEffect[] = watching ? [{ kind: 'start-recovery-watch', ...recoveryWatchSpec(state.ctx) }] : [];
+  return [...watch, ...enter(state)];
 }
 
 export function isTerminal(state: SwapState): state is SwapState & { phase: 'done' } {
@@ -422,7 +422,6 @@ function onVerify(state: SwapState & { phase: 'verify' }, event: SwapEvent): Tra
       !d || d.driver !== ctx.devices[i]?.driver || (d.nodes.length === 0 && (ctx.devices[i]?.nodes.length ?? 0) > 0),
   );
   const mismatch = moduleMismatch(state, event.modules);
-  const newNodes = event.devices.flatMap((d) => d?.nodes ?? []);
   const problem =
     unboundDevice >= 0
       ? `device ${ctx.devices[unboundDevice]?.id} is not bound to ${ctx.plan.devices.driver} with its nodes`
@@ -437,7 +436,7 @@ function onVerify(state: SwapState & { phase: 'verify' }, event: SwapEvent): Tra
     state.expect === 'target'
       ? `srcversion ${event.modules.map((m) => m?.srcversion).join(',')}`
       : 'previous driver bound';
-  return go({ ...state, ctx: { ...ctx, newNodes } }, { phase: 'recovery-watch', outcome }, event.at, true, detail);
+  return go(state, { phase: 'recovery-watch', outcome }, event.at, true, detail);
 }
 
 function moduleMismatch(
@@ -541,7 +540,10 @@ function enter(state: SwapState): SwapEffect[] {
       return effects;
     }
     case 'zombie-census':
-      return [{ kind: 'census', purpose: 'zombies', rdevs: rdevsOf(ctx.devices.flatMap((d) => d.nodes)) }];
+      return [
+        { kind: 'start-recovery-watch', ...recoveryWatchSpec(ctx) },
+        { kind: 'census', purpose: 'zombies', rdevs: rdevsOf(ctx.devices.flatMap((d) => d.nodes)) },
+      ];
     case 'zombie-wait':
       return [
         {
@@ -576,13 +578,13 @@ function enter(state: SwapState): SwapEffect[] {
         { kind: 'read-state', modules: plan.modules, devices: ctx.devices.map((d) => ({ bus: d.bus, id: d.id })) },
       ];
     case 'recovery-watch':
-      return [watchRecovery(ctx)];
+      return [{ kind: 'watch-recovery', ...recoveryWatchSpec(ctx), deadlineMs: plan.recoveryWatchMs }];
     case 'done':
       return [{ kind: 'finished', report: reportOf(state) }];
   }
 }
 
-function watchRecovery(ctx: SwapContext): SwapEffect {
+function recoveryWatchSpec(ctx: SwapContext): RecoveryWatchSpec {
   const tracked: TrackedHolder[] = ctx.holdersBefore.map((h) => ({
     pid: h.pid,
     comm: h.comm,
@@ -591,15 +593,30 @@ function watchRecovery(ctx: SwapContext): SwapEffect {
     predictedErrno: PREDICTED_ERRNO,
   }));
   const units = [...new Set(ctx.holdersBefore.flatMap((h) => (h.unit ? [h.unit] : [])))];
+  const oldNodes = ctx.devices.flatMap((d) => d.nodes);
   return {
-    kind: 'watch-recovery',
     tracked,
     scope: { pids: tracked.map((t) => t.pid), units },
-    newNodes: ctx.newNodes.map((n) => ({ rdev: n.rdev, ino: n.ino })),
-    deadlineMs: ctx.plan.recoveryWatchMs,
+    rdevs: rdevsOf(oldNodes),
+    oldNodes: oldNodes.map((n) => ({ rdev: n.rdev, ino: n.ino })),
     pollMs: ctx.plan.pollMs,
   };
 }
+
+/**
+ * Phases in which the devices are (or were) unbound and the swap has not reached its recovery
+ * watch: the holders are watched in the background from the moment the last unbind returned.
+ */
+const WATCHING_PHASES: ReadonlySet<SwapPhaseState['phase']> = new Set([
+  'zombie-census',
+  'zombie-wait',
+  'unload',
+  'load',
+  'rebind',
+  'verify',
+  'restore-rebind',
+  'restore-reload',
+]);
 
 /** When the unbind of the device this holder had open returned. */
 function unboundAtFor(ctx: SwapContext, holder: Holder): number | undefined {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { Holder } from '@hotswap/kernel';
 import { closeRecoveries, observeRecoveries, recoverySettled, type TrackedHolder } from '../src/index.js';
 
-const newIds = new Set(['240:0/99'] as const);
+/** The device's only old node: inode 7. Any other inode with its number is a new node. */
+const oldIds = new Set(['240:0/7'] as const);
 const tracked: TrackedHolder[] = [
   { pid: 10, comm: 'a', unit: 'a.service', t0Ms: 1000, predictedErrno: 'ENODEV' },
   { pid: 11, comm: 'b', unit: 'b.service', t0Ms: 1000, predictedErrno: 'ENODEV' },
@@ -23,7 +24,7 @@ describe('recovery tracker', () => {
       tracked,
       [],
       [holder(10, 'a.service', 99), holder(11, 'b.service', 7)],
-      newIds,
+      oldIds,
       1750,
     );
     assert.deepEqual(
@@ -32,17 +33,17 @@ describe('recovery tracker', () => {
     );
   });
 
-  it('the old node recreated at the same path and device number is not the new node', () => {
-    assert.deepEqual(observeRecoveries(tracked, [], [holder(10, 'a.service', 7)], newIds, 2000), []);
+  it('a zombie FD on the old node is not a recovery, whatever its path', () => {
+    assert.deepEqual(observeRecoveries(tracked, [], [holder(10, 'a.service', 7)], oldIds, 2000), []);
   });
 
   it('a successor in the same unit under a new pid counts as restarted, once', () => {
-    const seen = observeRecoveries(tracked, [], [holder(50, 'b.service', 99)], newIds, 1500);
+    const seen = observeRecoveries(tracked, [], [holder(50, 'b.service', 99)], oldIds, 1500);
     assert.deepEqual(
       seen.map((o) => [o.pid, o.status, o.newPid]),
       [[11, 'restarted', 50]],
     );
-    assert.deepEqual(observeRecoveries(tracked, seen, [holder(50, 'b.service', 99)], newIds, 1600), []);
+    assert.deepEqual(observeRecoveries(tracked, seen, [holder(50, 'b.service', 99)], oldIds, 1600), []);
   });
 
   it('at the end, the rest are exited (gone) or not recovered (alive)', () => {
@@ -62,7 +63,7 @@ describe('recovery tracker', () => {
       tracked,
       [],
       [holder(10, 'a.service', 99), holder(11, 'b.service', 99)],
-      newIds,
+      oldIds,
       1100,
     );
     assert.equal(recoverySettled(tracked, recovered, [holder(10, 'a.service', 99), holder(11, 'b.service', 99)]), true);

@@ -147,6 +147,7 @@ function drive(script: Script): Run {
         });
         return;
       }
+      case 'start-recovery-watch':
       case 'watch-blocking':
       case 'timer':
       case 'progress':
@@ -338,6 +339,27 @@ describe('swap state machine', () => {
     assert.equal(t.state.phase === 'done' && t.state.outcome, 'refused');
     assert.equal(t.state.ctx.error, 'kernel.modules_disabled is set; vermagic mismatch');
     assert.ok(!t.effects.some((e) => e.kind === 'action'));
+  });
+
+  it('starts watching the holders as soon as the last unbind returns, and again on resume', () => {
+    let { state } = start({ swapId: 's', hostId: 'h', plan, at: 1 });
+    ({ state } = next(state, { kind: 'inspected', at: 2, devices, modules: previous, targets, holders, refusals: [] }));
+    const first = state.phase === 'unbind' ? state.actionId : -1;
+    ({ state } = next(state, { kind: 'action-done', at: 3, id: first }));
+    assert.equal(state.phase, 'unbind');
+    const second = state.phase === 'unbind' ? state.actionId : -1;
+    const t = next(state, { kind: 'action-done', at: 4, id: second });
+    const watch = t.effects.find((e) => e.kind === 'start-recovery-watch');
+    assert.ok(watch && watch.kind === 'start-recovery-watch');
+    assert.deepEqual(watch.oldNodes, [
+      { rdev: '240:0', ino: 10 },
+      { rdev: '240:1', ino: 11 },
+    ]);
+    assert.deepEqual(
+      watch.tracked.map((h) => [h.pid, h.t0Ms]),
+      [[100, 3]],
+    );
+    assert.ok(resume(t.state).some((e) => e.kind === 'start-recovery-watch'));
   });
 
   it('invariants hold for any answers from the host', () => {

@@ -1,15 +1,12 @@
 import type { RecoveryObservation, SwapPhase, SwapReport } from '@hotswap/contracts';
-import { KernelActionError, type Holder, type KernelPort } from '@hotswap/kernel';
+import { KernelActionError, type KernelPort } from '@hotswap/kernel';
 import {
-  closeRecoveries,
-  identitiesOf,
   isTerminal,
   next,
-  observeRecoveries,
-  recoverySettled,
   resume,
   start,
   type KernelAction,
+  type RecoveryWatchSpec,
   type SwapEffect,
   type SwapEvent,
   type SwapStart,
@@ -18,6 +15,7 @@ import {
 import type { HookExecutor } from '../hooks/pty-hook.executor.js';
 import type { HostFacts } from '../kernel/host-facts.js';
 import { awaitModulesFree } from './await-modules-free.js';
+import { RecoveryWatch } from './recovery.watch.js';
 
 /** Where the runner writes every state before acting on it (see FileSwapJournal). */
 export interface SwapStateSink {
@@ -61,6 +59,7 @@ export class SwapRunner {
   private readonly hooks: HookExecutor | null;
   private readonly facts: HostFacts | null;
   private mark: Promise<unknown> | null = null;
+  private recovery: RecoveryWatch | null = null;
 
   constructor(
     private readonly port: KernelPort,
@@ -121,6 +120,7 @@ export class SwapRunner {
 
   private stop(): void {
     this.stopped = true;
+    this.recovery?.stop();
     for (const loop of this.loops) loop.stopped = true;
   }
 
@@ -174,8 +174,14 @@ export class SwapRunner {
           devices: await Promise.all(effect.devices.map((d) => this.port.device(d))),
         }));
         return;
+      case 'start-recovery-watch':
+        this.recoveryWatch(effect);
+        return;
       case 'watch-recovery':
-        this.query(() => this.watchRecovery(effect));
+        this.query(async () => {
+          const report = await this.recoveryWatch(effect).finish(effect.deadlineMs);
+          return { kind: 'recovery-ended', at: this.now(), report };
+        });
         return;
       case 'watch-blocking':
         void this.watchBlocking(effect.actionId, effect.rdevs, effect.pollMs);
@@ -269,26 +275,10 @@ export class SwapRunner {
     }
   }
 
-  private async watchRecovery(effect: Extract<SwapEffect, { kind: 'watch-recovery' }>): Promise<SwapEvent> {
-    const loop = this.loop();
-    const newIds = identitiesOf(effect.newNodes.map((n) => ({ path: '', ...n })));
-    const rdevs = [...new Set(effect.newNodes.map((n) => n.rdev))];
-    const deadline = this.now() + effect.deadlineMs;
-    const known: RecoveryObservation[] = [];
-    let watched: Holder[] = [];
-    for (;;) {
-      watched = await this.port.watch(effect.scope, rdevs);
-      for (const observation of observeRecoveries(effect.tracked, known, watched, newIds, this.now())) {
-        known.push(observation);
-        this.observer.recovery?.(observation);
-      }
-      if (loop.stopped || recoverySettled(effect.tracked, known, watched) || this.now() >= deadline) break;
-      await sleep(effect.pollMs);
-    }
-    const left = closeRecoveries(effect.tracked, known, watched);
-    for (const observation of left) this.observer.recovery?.(observation);
-    this.loops.delete(loop);
-    return { kind: 'recovery-ended', at: this.now(), report: [...known, ...left] };
+  /** The background recovery watch, started once (early, or at the recovery-watch phase). */
+  private recoveryWatch(spec: RecoveryWatchSpec): RecoveryWatch {
+    this.recovery ??= new RecoveryWatch(this.port, spec, this.now, (o) => this.observer.recovery?.(o));
+    return this.recovery;
   }
 
   /** While an unbind is stuck, keep telling the machine who still holds the device. */
