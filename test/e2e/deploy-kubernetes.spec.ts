@@ -203,6 +203,16 @@ describe('deploy/kubernetes: manifests', () => {
       assert.equal(redis?.valueFrom?.secretKeyRef?.name, secret.metadata.name, name);
       assert.ok(redis.valueFrom.secretKeyRef.key in secret.stringData, `${name}: the Secret has that key`);
     }
+    // The controller refuses to start without API tokens: they come from a Secret too.
+    const controllerPod = one<Workload>('Deployment', 'hotswap-controller').spec.template.spec;
+    const tokensFile = env(controllerPod.containers[0]!, 'HOTSWAP_TOKENS_FILE')?.value ?? '';
+    const tokens = load('secret.example.yaml').find((m) => m.metadata.name === 'hotswap-tokens') as
+      (Manifest & { stringData: Record<string, string> }) | undefined;
+    assert.ok(tokens, 'an example Secret for the API tokens');
+    const volume = controllerPod.volumes?.find((v) => JSON.stringify(v).includes('"secretName":"hotswap-tokens"'));
+    const mount = controllerPod.containers[0]!.volumeMounts?.find((m) => m.name === volume?.name);
+    assert.ok(mount && tokensFile.startsWith(`${mount.mountPath}/`), 'the tokens file is in the mounted Secret');
+    assert.ok(tokensFile.split('/').pop()! in tokens.stringData, 'the Secret has the tokens file');
     for (const { file, m } of manifests.filter(({ file }) => file !== 'secret.example.yaml')) {
       assert.notEqual(m.kind, 'Secret', file);
       assert.doesNotMatch(JSON.stringify(m), /redis:\/\/[^"]*@/, `${file}: no credentials`);

@@ -115,9 +115,12 @@ describe('deploy/systemd: units', () => {
     for (const key of ['REDIS_URL', 'HOST_ID', 'BIND', 'PORT', 'KERNEL']) assert.ok(agentKeys.includes(key), key);
     for (const key of agentKeys) assert.ok(agentSources.includes(`'${key}'`), `the agent does not read ${key}`);
 
-    const controllerSource = readFileSync(join(REPO_ROOT, 'apps/controller/src/controller.config.ts'), 'utf8');
+    const controllerSource = ['apps/controller/src/controller.config.ts', 'apps/controller/src/auth/auth.config.ts']
+      .map((f) => readFileSync(join(REPO_ROOT, f), 'utf8'))
+      .join('\n');
     const controllerKeys = envFileKeys('controller.env.example');
-    for (const key of ['REDIS_URL', 'HOST', 'PORT']) assert.ok(controllerKeys.includes(key), key);
+    for (const key of ['REDIS_URL', 'HOST', 'PORT', 'HOTSWAP_TOKENS_FILE'])
+      assert.ok(controllerKeys.includes(key), key);
     for (const key of controllerKeys) {
       assert.ok(controllerSource.includes(`'${key}'`), `the controller does not read ${key}`);
     }
