@@ -7,6 +7,7 @@ import type { SwapReport } from '@hotswap/contracts';
 import { SimKernelAdapter } from '@hotswap/kernel';
 import { SimFleet, paths, type SimHost } from '@hotswap/tools';
 import { getJson, postJson, waitFor } from '../support/http.js';
+import { simMiscRunbook } from '../support/sim-misc.runbook.js';
 
 /**
  * Chaos: the agent is killed with SIGKILL at every kernel action of a swap in turn, by the
@@ -57,18 +58,10 @@ describe('chaos: the agent killed at every point of a swap', { timeout: 150_000 
     const port = await SimKernelAdapter.connect(host.socket);
     try {
       await port.armCrash({ ...point, pid: host.agent.child.pid! });
-      const created = await postJson(`${fleet.controllerUrl}/v1/rollouts`, {
-        apiVersion: 'hotswap/v1',
-        kind: 'Runbook',
-        metadata: { name: `chaos-${point.method}-${point.when}` },
-        spec: {
-          modules: [{ name: 'hs_misc', target: { version: '2.0' } }],
-          devices: { bus: 'platform', driver: 'hs_misc' },
-          deadlines: { unbindSeconds: 2, zombieCloseSeconds: 10, actionSeconds: 5, recoveryWatchSeconds: 5 },
-          recovery: { pollMilliseconds: 50 },
-          hosts: { names: [host.hostId] },
-        },
-      });
+      const created = await postJson(
+        `${fleet.controllerUrl}/v1/rollouts`,
+        simMiscRunbook(`chaos-${point.method}-${point.when}`, [host.hostId], 10),
+      );
       assert.equal(created.status, 201, JSON.stringify(created.body));
       await waitFor(`the ${point.when}-${point.method} trap to kill the agent`, 30_000, async () =>
         host.agent.child.exitCode !== null || host.agent.child.signalCode !== null ? true : undefined,

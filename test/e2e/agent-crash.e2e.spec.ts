@@ -6,6 +6,7 @@ import type { SwapReport } from '@hotswap/contracts';
 import { SimKernelAdapter } from '@hotswap/kernel';
 import { SimFleet } from '@hotswap/tools';
 import { getJson, postJson, waitFor } from '../support/http.js';
+import { simMiscRunbook } from '../support/sim-misc.runbook.js';
 
 /**
  * Crash safety: the agent is killed with SIGKILL in the middle of a swap (while it waits for a
@@ -31,18 +32,7 @@ describe('an agent killed mid-swap resumes from its journal', { timeout: 90_000 
   before(async () => {
     fleet = await SimFleet.start({ scenarios: [scenario] });
     const host = fleet.hosts[0]!;
-    const created = await postJson(`${fleet.controllerUrl}/v1/rollouts`, {
-      apiVersion: 'hotswap/v1',
-      kind: 'Runbook',
-      metadata: { name: 'crash-resume' },
-      spec: {
-        modules: [{ name: 'hs_misc', target: { version: '2.0' } }],
-        devices: { bus: 'platform', driver: 'hs_misc' },
-        deadlines: { unbindSeconds: 2, zombieCloseSeconds: 20, actionSeconds: 5, recoveryWatchSeconds: 10 },
-        recovery: { pollMilliseconds: 50 },
-        hosts: { names: [host.hostId] },
-      },
-    });
+    const created = await postJson(`${fleet.controllerUrl}/v1/rollouts`, simMiscRunbook('crash-resume', [host.hostId]));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const url = `${fleet.controllerUrl}/v1/rollouts/${created.body['id']}`;
     await waitFor('the swap to wait for the zombie FD', 45_000, async () => {

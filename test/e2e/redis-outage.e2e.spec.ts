@@ -7,6 +7,7 @@ import type { SwapReport } from '@hotswap/contracts';
 import { SimKernelAdapter } from '@hotswap/kernel';
 import { SimFleet } from '@hotswap/tools';
 import { getJson, postJson, waitFor } from '../support/http.js';
+import { simMiscRunbook } from '../support/sim-misc.runbook.js';
 
 /**
  * Redis becomes unreachable in the middle of a swap (the server is frozen, as a network
@@ -29,18 +30,7 @@ describe('a swap finishes while Redis is unreachable, and is reported when it is
   before(async () => {
     fleet = await SimFleet.start({ scenarios: [scenario] });
     const host = fleet.hosts[0]!;
-    const created = await postJson(`${fleet.controllerUrl}/v1/rollouts`, {
-      apiVersion: 'hotswap/v1',
-      kind: 'Runbook',
-      metadata: { name: 'redis-outage' },
-      spec: {
-        modules: [{ name: 'hs_misc', target: { version: '2.0' } }],
-        devices: { bus: 'platform', driver: 'hs_misc' },
-        deadlines: { unbindSeconds: 2, zombieCloseSeconds: 20, actionSeconds: 5, recoveryWatchSeconds: 10 },
-        recovery: { pollMilliseconds: 50 },
-        hosts: { names: [host.hostId] },
-      },
-    });
+    const created = await postJson(`${fleet.controllerUrl}/v1/rollouts`, simMiscRunbook('redis-outage', [host.hostId]));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const url = `${fleet.controllerUrl}/v1/rollouts/${String(created.body['id'])}`;
     await waitFor('the swap to wait for the zombie FD', 45_000, async () => {
