@@ -59,7 +59,9 @@ export class PtyHookExecutor implements HookExecutor {
     const expectations = [...hook.expect];
     let unanswered = '';
     let writes = Promise.resolve();
+    let lastData = Date.now();
     child.onData((text) => {
+      lastData = Date.now();
       writes = writes.then(() => appendFile(logFile, text)).catch(() => undefined);
       onOutput?.(text);
       unanswered += text;
@@ -77,6 +79,11 @@ export class PtyHookExecutor implements HookExecutor {
     }, hook.timeoutMs);
     const exit = await new Promise<{ exitCode: number; signal?: number }>((resolve) => child.onExit(resolve));
     clearTimeout(timer);
+    // node-pty may report the exit before the last output is read from the terminal: wait until
+    // the output has been quiet for a moment (bounded) so the tail of the log is not lost.
+    const exitedAt = Date.now();
+    const quiet = (): boolean => Date.now() - Math.max(lastData, exitedAt) >= 50;
+    while (!quiet() && Date.now() - exitedAt < 1000) await new Promise((resolve) => setTimeout(resolve, 10));
     await writes;
     if (timedOut)
       return { ok: false, detail: `timed out after ${hook.timeoutMs / 1000} s; its process group was killed` };
