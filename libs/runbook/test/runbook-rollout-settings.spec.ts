@@ -8,42 +8,11 @@ import {
   requireHosts,
   RunbookValidationError,
   validateRunbook,
-  type RunbookIssue,
 } from '../src/index.js';
+import { issueAt, MINIMAL } from './runbook.fixtures.js';
 
-/** A minimal runbook; `spec` lines are appended (indented by two spaces, as under `spec:`). */
-const MINIMAL = `apiVersion: hotswap/v1
-kind: Runbook
-metadata:
-  name: sim-misc
-spec:
-  modules:
-    - name: hs_misc
-      target:
-        version: "2.0"
-  devices:
-    bus: platform
-    driver: hs_misc
-`;
 /** The first appended line is line 13. */
 const withSpec = (lines: string): string => `${MINIMAL}${lines}\n`;
-
-function issuesOf(text: string): readonly RunbookIssue[] {
-  try {
-    parseRunbook(text);
-  } catch (error) {
-    assert.ok(error instanceof RunbookValidationError, String(error));
-    return error.issues;
-  }
-  return assert.fail('expected the runbook to be refused');
-}
-
-function issueAt(text: string, path: string): RunbookIssue {
-  const issues = issuesOf(text);
-  const found = issues.filter((issue) => issue.path === path);
-  assert.equal(found.length, 1, `issues at ${path}: ${JSON.stringify(issues, null, 2)}`);
-  return found[0] as RunbookIssue;
-}
 
 describe('spec.hosts: names or a label selector', () => {
   it('a selector resolves to matchLabels; names keep working', () => {

@@ -8,20 +8,7 @@ import {
   type ModuleTargetSpec,
   type RunbookIssue,
 } from '../src/index.js';
-
-const MINIMAL = `apiVersion: hotswap/v1
-kind: Runbook
-metadata:
-  name: sim-misc
-spec:
-  modules:
-    - name: hs_misc
-      target:
-        version: "2.0"
-  devices:
-    bus: platform
-    driver: hs_misc
-`;
+import { issueAt, issuesOf, MINIMAL } from './runbook.fixtures.js';
 
 /** The example from the runbook's design, line for line. */
 const FULL = `apiVersion: hotswap/v1
@@ -54,24 +41,6 @@ spec:
   hosts:
     names: [host-a, host-b]
 `;
-
-function issuesOf(text: string, source?: string): readonly RunbookIssue[] {
-  try {
-    parseRunbook(text, source);
-  } catch (error) {
-    assert.ok(error instanceof RunbookValidationError, String(error));
-    return error.issues;
-  }
-  return assert.fail('expected the runbook to be refused');
-}
-
-/** The one issue at `path`, asserting there is exactly one. */
-function issueAt(text: string, path: string): RunbookIssue {
-  const issues = issuesOf(text);
-  const found = issues.filter((issue) => issue.path === path);
-  assert.equal(found.length, 1, `issues at ${path}: ${JSON.stringify(issues, null, 2)}`);
-  return found[0] as RunbookIssue;
-}
 
 /** MINIMAL with one line replaced (1-based), or lines inserted after it. */
 function edit(line: number, replacement: string, keep = false): string {
