@@ -4,3 +4,6 @@ export * from './swap-job.js';
 export * from './swap-events.js';
 export * from './host-heartbeat.js';
 export * from './redis-url.js';
+export * from './swap-prediction.js';
+export * from './dry-run-plan.js';
+export * from './rollback-module.js';

@@ -1,3 +1,6 @@
+import type { RollbackModule } from './rollback-module.js';
+import type { ModulePin, PredictionCheck } from './swap-prediction.js';
+
 /**
  * What a swap reports, step by step and at the end. Produced by libs/swap, carried on the
  * event queue, stored and served by the controller. Plain data, versioned with the contracts.
@@ -98,4 +101,10 @@ export interface SwapReport {
     readonly log: readonly string[];
     readonly logIncomplete: boolean;
   } | null;
+  /** Each prediction made in preflight, and whether the swap bore it out (a mismatch is `held: false`). */
+  readonly predictions?: readonly PredictionCheck[];
+  /** Modules whose refcount open files held up in preflight, and the PIDs holding them. */
+  readonly pins?: readonly ModulePin[];
+  /** What `modprobe -r` of the stack removed and a restore loads back (files and parameters). */
+  readonly rollback?: readonly RollbackModule[];
 }

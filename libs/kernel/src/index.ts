@@ -21,6 +21,8 @@ export { capturedNodeStat, deviceNodeStat, type NodeStat, type NodeStatFn } from
 export type { LiveAction } from './linux/kernel-action.runner.js';
 export type { LockdownMode, MountedDevice, VermagicCheck } from './linux/kernel-facts.reader.js';
 export type { KmsgCursor, KmsgSince } from './linux/kmsg.reader.js';
+export type { ModuleSignature } from './linux/modinfo.parser.js';
+export type { RouteDevice } from './linux/network-route.reader.js';
 export type { KmsgRecord } from './linux/kmsg.parser.js';
 export { decodeTaint, TAINT_FLAGS, type KernelTaint, type TaintFlag } from './linux/taint.reader.js';
 export { parseCgroup, type CgroupIdentity, type ContainerRuntime } from './linux/cgroup.parser.js';

@@ -1,7 +1,7 @@
 /**
  * The host-kernel port: everything the agent knows about and does to a host's kernel goes
  * through this interface. Two adapters implement it: `sim/` (a simulated host living in its
- * own process) and, later, `linux/` (sysfs, procfs, modprobe).
+ * own process) and `linux/` (sysfs, procfs, modprobe).
  *
  * Identity rule (DESIGN.md): an open file is identified by the device number (`rdev`,
  * "MAJOR:MINOR") and the inode of what it refers to, never by its path. A removed node's
@@ -19,6 +19,16 @@ export interface DeviceNode {
   readonly path: string;
   readonly rdev: string;
   readonly ino: number;
+}
+
+/**
+ * A device node with the sysfs class it sits in (`misc`, `vfio`, `infiniband_verbs`...): the
+ * class tells which subsystem's row of the behaviour table describes it. Null when unknown.
+ */
+export interface ClassifiedNode {
+  readonly path: string;
+  readonly rdev: string;
+  readonly sysfsClass: string | null;
 }
 
 /** Names a device on a bus, e.g. `{ bus: 'pci', id: '0000:03:00.0' }`. */
@@ -113,6 +123,8 @@ export interface KernelPort {
   findDevices(query: DeviceQuery): Promise<BoundDevice[]>;
   /** One device by bus id, bound or not; null when it does not exist. */
   device(ref: DeviceRef): Promise<BoundDevice | null>;
+  /** The nodes a device exposes (bound or not, when the host can tell) with their sysfs class. */
+  classifyNodes(ref: DeviceRef): Promise<ClassifiedNode[]>;
   /** A loaded module, or null when it is not loaded. */
   module(name: string): Promise<LoadedModule | null>;
   /** What a load spec resolves to (the file modprobe would pick, its version and srcversion). */

@@ -2,6 +2,7 @@ export { runbookSchema, runbookSpecSchema, RUNBOOK_API_VERSION, RUNBOOK_KIND } f
 export type { Runbook, RunbookSpec } from './runbook.schema.js';
 export type { ModuleStep, ModuleTargetSpec } from './module-step.schema.js';
 export type { DeviceSelector } from './device-selector.schema.js';
+export type { SubsystemOverride } from './subsystem-override.schema.js';
 export type { Deadlines } from './deadlines.schema.js';
 export { MAX_DEADLINE_SECONDS } from './deadlines.schema.js';
 export type { BlockedUnbindPolicy } from './blocked-unbind.schema.js';

@@ -12,6 +12,7 @@ import { prometheusGateSchema } from './prometheus-gate.schema.js';
 import { recoverySchema } from './recovery.schema.js';
 import { sloSchema } from './slo.schema.js';
 import { strategySchema } from './strategy.schema.js';
+import { subsystemOverrideSchema } from './subsystem-override.schema.js';
 
 export const RUNBOOK_API_VERSION = 'hotswap/v1';
 export const RUNBOOK_KIND = 'Runbook';
@@ -43,6 +44,8 @@ export const runbookSpecSchema = z.strictObject({
   /** Absent: no Prometheus gate, the SLO gate alone decides. */
   prometheusGate: prometheusGateSchema.optional(),
   hooks: hooksSchema.prefault({}),
+  /** Absent: the agent predicts from its subsystem table and the host. */
+  subsystem: subsystemOverrideSchema.optional(),
 });
 
 export const runbookSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import type { DeviceQuery, LoadSpec } from '@hotswap/kernel';
-import type { Runbook } from '@hotswap/runbook';
+import type { Runbook, SubsystemOverride } from '@hotswap/runbook';
 
 /**
  * What one host's swap needs from the runbook, in the units the state machine works in
@@ -18,6 +18,8 @@ export interface SwapPlan {
   readonly pollMs: number;
   readonly blockedUnbind: { readonly policy: 'fail' | 'signal'; readonly graceMs: number };
   readonly hooks: { readonly pre: readonly HookSpec[]; readonly post: readonly HookSpec[] };
+  /** The runbook's word on the subsystem: overrides the table and the host's inference. */
+  readonly subsystem?: SubsystemOverride;
 }
 
 /** A runbook hook as the agent runs it: argv in a PTY, prompts answered, a deadline. */
@@ -60,5 +62,6 @@ export function planFromRunbook(runbook: Runbook): SwapPlan {
       pre: spec.hooks.pre.map((h) => ({ ...h, timeoutMs: seconds(h.timeoutSeconds) })),
       post: spec.hooks.post.map((h) => ({ ...h, timeoutMs: seconds(h.timeoutSeconds) })),
     },
+    ...(spec.subsystem === undefined ? {} : { subsystem: spec.subsystem }),
   };
 }

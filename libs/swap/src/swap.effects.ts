@@ -1,6 +1,7 @@
 import type { SwapPhase, SwapReport } from '@hotswap/contracts';
 import type {
   BoundDevice,
+  ClassifiedNode,
   DeviceQuery,
   DeviceRef,
   Holder,
@@ -44,8 +45,13 @@ export type SwapEffect =
       readonly deadlineMs: number;
       readonly pollMs: number;
     }
-  /** Read the loaded modules and the devices again (after load and rebind). */
-  | { readonly kind: 'read-state'; readonly modules: readonly string[]; readonly devices: readonly DeviceRef[] }
+  /** Read the loaded modules and the devices again (after load and rebind), and after a restore the removed dependencies. */
+  | {
+      readonly kind: 'read-state';
+      readonly modules: readonly string[];
+      readonly devices: readonly DeviceRef[];
+      readonly dependencies?: readonly string[];
+    }
   /**
    * Start watching the holders reopen the device as soon as it is unbound (polling in the
    * background while the swap goes on); a watch already running is left alone.
@@ -80,17 +86,25 @@ export interface RecoveryWatchSpec {
   readonly pollMs: number;
 }
 
+/** What preflight reads of the host before anything is touched (the swap and the dry run alike). */
+export interface HostInspection {
+  readonly devices: readonly BoundDevice[];
+  /** Per device (same order): its nodes with their sysfs class, for the subsystem table. */
+  readonly nodeClasses: readonly (readonly ClassifiedNode[])[];
+  /** Per stack module (same order): as loaded now, or null. */
+  readonly modules: readonly (LoadedModule | null)[];
+  /** Loaded modules the stack depends on, directly or not: what `modprobe -r` may also remove. */
+  readonly dependencies: readonly LoadedModule[];
+  readonly targets: readonly ModuleTarget[];
+  readonly holders: readonly Holder[];
+  /** Host-level reasons to refuse (kernel facts the port's adapter knows), possibly none. */
+  readonly refusals: readonly string[];
+  /** Host-level facts worth saying that do not refuse (a signed target under enforcement). */
+  readonly notes: readonly string[];
+}
+
 export type SwapEvent =
-  | {
-      readonly kind: 'inspected';
-      readonly at: number;
-      readonly devices: readonly BoundDevice[];
-      readonly modules: readonly (LoadedModule | null)[];
-      readonly targets: readonly ModuleTarget[];
-      readonly holders: readonly Holder[];
-      /** Host-level reasons to refuse (kernel facts the port's adapter knows), possibly none. */
-      readonly refusals: readonly string[];
-    }
+  | ({ readonly kind: 'inspected'; readonly at: number } & HostInspection)
   | {
       readonly kind: 'census-taken';
       readonly at: number;
@@ -108,6 +122,7 @@ export type SwapEvent =
       readonly at: number;
       readonly modules: readonly (LoadedModule | null)[];
       readonly devices: readonly (BoundDevice | null)[];
+      readonly dependencies?: readonly (LoadedModule | null)[];
     }
   | { readonly kind: 'recovery-ended'; readonly at: number; readonly report: readonly RecoveryObservationLike[] }
   | { readonly kind: 'timer-fired'; readonly at: number; readonly name: 'grace' }

@@ -1,4 +1,12 @@
-import type { BlockedUnbind, StepRecord, SwapOutcome, SwapPhase, SwapReport } from '@hotswap/contracts';
+import type {
+  BlockedUnbind,
+  ModulePin,
+  StepRecord,
+  SwapOutcome,
+  SwapPhase,
+  SwapPrediction,
+  SwapReport,
+} from '@hotswap/contracts';
 import type { BoundDevice, DeviceNode, Holder, LoadedModule, ModuleTarget } from '@hotswap/kernel';
 import { holdsAny, identitiesOf, identityOf, type FileIdentity } from './file-identity.js';
 import type { TrackedHolder } from './recovery.tracker.js';
@@ -6,6 +14,10 @@ import type { KernelAction, RecoveryWatchSpec, SwapEffect, SwapEvent } from './s
 import type { SwapPlan } from './swap-plan.js';
 import { summarizeHolder } from './holder-summary.js';
 import { reloadSpecOf } from './reload-spec.js';
+import { modulesRemovedWith, reloadOrder, rollbackModuleOf, type RemovedModule } from './module-removal.set.js';
+import { checkPredictions } from './prediction.check.js';
+import { preflightVerdict } from './preflight.verdict.js';
+import { predictSwap } from './subsystem.prediction.js';
 
 /**
  * The per-host swap as one explicit state machine (DESIGN.md "Swap, per host"):
@@ -51,6 +63,15 @@ export interface SwapContext {
   readonly nextActionId: number;
   readonly error: string | null;
   readonly unloadWait: { readonly waitedMs: number; readonly sawRefcnt: number } | null;
+  /** What preflight predicted (checked against what happened in the report). */
+  readonly predictions?: readonly SwapPrediction[];
+  /** Modules whose refcount open files held up in preflight, and by whom. */
+  readonly pins?: readonly ModulePin[];
+  /**
+   * Everything `modprobe -r` of the stack removes (the stack, and dependencies left unused), as
+   * loaded before the swap, in unload order: what a restore loads back. Journaled before any unload.
+   */
+  readonly rollback?: readonly RemovedModule[];
 }
 
 export type SwapPhaseState =
@@ -180,12 +201,16 @@ export function next(state: SwapState, event: SwapEvent): Transition {
         return goAction({ ...state, ctx }, (id) => ({ phase: 'unload', actionId: id }), event.at, true, detail);
       }
       if (event.kind === 'modules-busy') {
+        // Recorded so the report can check the unload prediction: the stack had to wait, in vain.
+        const sawRefcnt = Math.max(0, ...Object.values(event.refcnts));
+        const unloadWait = { waitedMs: state.ctx.plan.zombieCloseDeadlineMs, sawRefcnt };
+        const waited: SwapState = { ...state, ctx: { ...state.ctx, unloadWait } };
         const refs = Object.entries(event.refcnts)
           .map(([m, n]) => `${m} refcnt ${n}`)
           .join(', ');
         const pids = zombieHolderPids(state.ctx);
         return restoreBeforeUnload(
-          state,
+          waited,
           event.at,
           `modules still in use after ${state.ctx.plan.zombieCloseDeadlineMs} ms (${refs}); zombie FDs held by PIDs ${pids}`,
         );
@@ -247,33 +272,31 @@ export function next(state: SwapState, event: SwapEvent): Transition {
 
 function onInspected(state: SwapState, event: Extract<SwapEvent, { kind: 'inspected' }>): Transition {
   const { plan } = state.ctx;
-  const refuse = (why: string): Transition => finish(state, event.at, 'refused', why);
-  if (event.devices.length === 0) {
-    return refuse(`no device on bus ${plan.devices.bus} is bound to driver ${plan.devices.driver}`);
-  }
-  if (event.refusals.length > 0) return refuse(event.refusals.join('; '));
-  const previous: LoadedModule[] = [];
-  for (const [i, name] of plan.modules.entries()) {
-    const mod = event.modules[i];
-    if (!mod) return refuse(`module ${name} is not loaded`);
-    if (!mod.unloadable) return refuse(`module ${name} is built in or permanent and cannot be unloaded`);
-    const outside = mod.holders.filter((h) => !plan.modules.includes(h));
-    if (outside.length > 0)
-      return refuse(`module ${name} is used by ${outside.join(', ')}, which the runbook's stack does not unload`);
-    previous.push(mod);
-  }
+  const verdict = preflightVerdict(plan, event);
+  if (verdict.verdict === 'refuse') return finish(state, event.at, 'refused', verdict.reasons.join('; '));
+  const predicted = predictSwap({
+    modules: plan.modules,
+    driver: plan.devices.driver,
+    devices: event.devices,
+    nodeClasses: event.nodeClasses,
+    loaded: event.modules,
+    holders: event.holders,
+    override: plan.subsystem,
+  });
   const ctx: SwapContext = {
     ...state.ctx,
     devices: event.devices,
-    previous,
+    previous: verdict.previous,
     targets: event.targets,
     holdersBefore: event.holders,
+    predictions: predicted.predictions,
+    pins: predicted.pins,
+    rollback: modulesRemovedWith(verdict.previous, new Map(event.dependencies.map((m) => [m.name, m]))),
   };
   const next: SwapState = { ...state, ctx };
-  if (alreadyOnTarget(previous, event.targets)) {
-    return finish(next, event.at, 'skipped', null, 'already on the target (same srcversion)');
-  }
-  const detail = `${event.devices.length} device(s), ${event.holders.length} holder(s)`;
+  if (verdict.verdict === 'skip') return finish(next, event.at, 'skipped', null, verdict.reasons.join('; '));
+  const notes = event.notes.length > 0 ? `; ${event.notes.join('; ')}` : '';
+  const detail = `${event.devices.length} device(s), ${event.holders.length} holder(s)${notes}`;
   if (plan.hooks.pre.length > 0) return go(next, { phase: 'pre-hooks', index: 0 }, event.at, true, detail);
   return goAction(next, (id) => ({ phase: 'unbind', index: 0, actionId: id }), event.at, true, detail);
 }
@@ -304,16 +327,6 @@ function onHook(state: SwapState & { phase: 'pre-hooks' | 'post-hooks' }, event:
   }
   if (state.phase === 'post-hooks') return finish(state, event.at, state.outcome, null, detail);
   return goAction(state, (id) => ({ phase: 'unbind', index: 0, actionId: id }), event.at, true, detail);
-}
-
-/** Same srcversion (or, when either side has none, the same non-empty version) for every module. */
-function alreadyOnTarget(loaded: readonly LoadedModule[], targets: readonly ModuleTarget[]): boolean {
-  return loaded.every((mod) => {
-    const target = targets.find((t) => t.module === mod.name);
-    if (!target) return false;
-    if (mod.srcversion && target.srcversion) return mod.srcversion === target.srcversion;
-    return mod.version !== null && mod.version === target.version;
-  });
 }
 
 function afterUnbind(state: SwapState, index: number, at: number): Transition {
@@ -421,7 +434,7 @@ function onVerify(state: SwapState & { phase: 'verify' }, event: SwapEvent): Tra
     (d, i) =>
       !d || d.driver !== ctx.devices[i]?.driver || (d.nodes.length === 0 && (ctx.devices[i]?.nodes.length ?? 0) > 0),
   );
-  const mismatch = moduleMismatch(state, event.modules);
+  const mismatch = moduleMismatch(state, event.modules) ?? missingDependency(state, event.dependencies ?? []);
   const problem =
     unboundDevice >= 0
       ? `device ${ctx.devices[unboundDevice]?.id} is not bound to ${ctx.plan.devices.driver} with its nodes`
@@ -459,6 +472,17 @@ function moduleMismatch(
   return null;
 }
 
+/** After a restore, every dependency `modprobe -r` removed must be back too. */
+function missingDependency(
+  state: SwapState & { phase: 'verify' },
+  loaded: readonly (LoadedModule | null)[],
+): string | null {
+  if (state.expect !== 'previous-modules') return null;
+  const deps = (state.ctx.rollback ?? []).filter((r) => r.why === 'dependency');
+  const missing = deps.filter((d) => !loaded.some((m) => m?.name === d.module.name));
+  return missing.length > 0 ? `module ${missing.map((d) => d.module.name).join(', ')} was not loaded back` : null;
+}
+
 function restoreBeforeUnload(state: SwapState, at: number, error: string): Transition {
   const errored: SwapState = { ...state, ctx: { ...state.ctx, error: state.ctx.error ?? error } };
   return nextRestoreRebind(errored, 0, at, false, error);
@@ -475,6 +499,16 @@ function nextRestoreRebind(state: SwapState, from: number, at: number, ok = true
       : finish(state, at, 'failed-restored', null, detail);
   }
   return goAction(state, (id) => ({ phase: 'restore-rebind', index, actionId: id }), at, ok, detail);
+}
+
+/**
+ * What a restore loads back, in load order: everything `modprobe -r` removed (journaled in
+ * preflight), so the host ends with the very modules it had; the stack alone for a swap
+ * journaled before the removal set was recorded.
+ */
+export function reloadList(ctx: SwapContext): LoadedModule[] {
+  const removed = ctx.rollback ?? [];
+  return removed.length > 0 ? reloadOrder(removed.map((r) => r.module)) : [...ctx.previous].reverse();
 }
 
 function restoreAfterUnload(state: SwapState, at: number, error: string): Transition {
@@ -499,8 +533,9 @@ function onRestoreReload(state: SwapState & { phase: 'restore-reload' }, event: 
     const moved: SwapState = { ...state, stage, index, actionId, ctx: { ...ctx, nextActionId: actionId + 1 } };
     return { state: moved, effects: enter(moved) };
   };
-  if (state.stage === 'unload') return ctx.previous.length > 0 ? step('load', 0) : step('bind', 0);
-  if (state.stage === 'load' && state.index + 1 < ctx.previous.length) return step('load', state.index + 1);
+  const reloads = reloadList(ctx);
+  if (state.stage === 'unload') return reloads.length > 0 ? step('load', 0) : step('bind', 0);
+  if (state.stage === 'load' && state.index + 1 < reloads.length) return step('load', state.index + 1);
   if (state.stage === 'load') return step('bind', 0);
   if (state.index + 1 < ctx.devices.length) return step('bind', state.index + 1);
   return go(state, { phase: 'verify', expect: 'previous-modules' }, event.at, true);
@@ -567,16 +602,24 @@ function enter(state: SwapState): SwapEffect[] {
       if (state.stage === 'bind') {
         return act(state.actionId, { kind: 'bind', device: deviceRef(ctx, state.index), driver: plan.devices.driver });
       }
-      // Reload the previous stack bottom first, from the very files and parameters it had.
-      const mod = [...ctx.previous].reverse()[state.index];
+      // Reload what the unload removed, dependencies first, from the very files and parameters it had.
+      const mod = reloadList(ctx)[state.index];
       if (!mod) return [];
       const spec = reloadSpecOf(mod);
       return act(state.actionId, { kind: 'load', spec });
     }
-    case 'verify':
+    case 'verify': {
+      const deps =
+        state.expect === 'previous-modules' ? (ctx.rollback ?? []).filter((r) => r.why === 'dependency') : [];
       return [
-        { kind: 'read-state', modules: plan.modules, devices: ctx.devices.map((d) => ({ bus: d.bus, id: d.id })) },
+        {
+          kind: 'read-state',
+          modules: plan.modules,
+          devices: ctx.devices.map((d) => ({ bus: d.bus, id: d.id })),
+          ...(deps.length > 0 ? { dependencies: deps.map((d) => d.module.name) } : {}),
+        },
       ];
+    }
     case 'recovery-watch':
       return [{ kind: 'watch-recovery', ...recoveryWatchSpec(ctx), deadlineMs: plan.recoveryWatchMs }];
     case 'done':
@@ -704,6 +747,24 @@ export function reportOf(state: SwapState & { phase: 'done' }): SwapReport {
     error: ctx.error,
     startedAt: ctx.startedAt,
     endedAt,
+    ...(ctx.predictions ? { predictions: checkPredictions(ctx.predictions, observationsOf(ctx)) } : {}),
+    ...(ctx.pins ? { pins: ctx.pins } : {}),
+    ...(ctx.rollback ? { rollback: ctx.rollback.map(rollbackModuleOf) } : {}),
+  };
+}
+
+/** What the swap showed, for checking preflight's predictions. */
+function observationsOf(ctx: SwapContext) {
+  const subject = (id: string): string => {
+    const device = ctx.devices.find((d) => d.id === id);
+    return `${device?.bus ?? ctx.plan.devices.bus}/${id}`;
+  };
+  const census = ctx.steps.some((s) => s.phase === 'zombie-census' && s.endedAt !== null && s.ok === true);
+  return {
+    blocked: ctx.blocked ? [subject(ctx.blocked.device)] : [],
+    unbound: Object.keys(ctx.unbound).map(subject),
+    zombieFds: census ? ctx.zombieFds : null,
+    unloadRefcnt: ctx.unloadWait?.sawRefcnt ?? null,
   };
 }
 

@@ -61,6 +61,9 @@ const holders: Holder[] = [
   { pid: 100, comm: 'app', unit: 'app.service', files: [{ fd: 3, deleted: false, ...node(0, 10) }], mappings: [] },
 ];
 
+/** Inspection fields these tests do not look at: no sysfs classes, no dependency, no note, no refusal. */
+const noExtras = { nodeClasses: [], dependencies: [], notes: [], refusals: [] };
+
 type ActionAnswer = 'done' | 'failed' | 'stuck-done' | 'stuck-failed';
 interface Script {
   hooks?: boolean[];
@@ -108,7 +111,7 @@ function drive(script: Script): Run {
     t += 10;
     switch (effect.kind) {
       case 'inspect':
-        pending.push({ kind: 'inspected', at: t, devices, modules: previous, targets, holders, refusals: [] });
+        pending.push({ kind: 'inspected', at: t, devices, modules: previous, targets, holders, ...noExtras });
         return;
       case 'census':
         pending.push({ kind: 'census-taken', at: t, purpose: effect.purpose, holders });
@@ -282,7 +285,7 @@ describe('swap state machine', () => {
   it('a host already on the target is skipped without any kernel action', () => {
     let { state } = start({ swapId: 's', hostId: 'h', plan, at: 1 });
     const onTarget = previous.map((m) => ({ ...m, srcversion: targets.find((x) => x.module === m.name)!.srcversion }));
-    const t = next(state, { kind: 'inspected', at: 2, devices, modules: onTarget, targets, holders, refusals: [] });
+    const t = next(state, { kind: 'inspected', at: 2, devices, modules: onTarget, targets, holders, ...noExtras });
     state = t.state;
     assert.equal(state.phase === 'done' && state.outcome, 'skipped');
     assert.ok(!t.effects.some((e) => e.kind === 'action'));
@@ -297,7 +300,7 @@ describe('swap state machine', () => {
       modules: used,
       targets,
       holders,
-      refusals: [],
+      ...noExtras,
     });
     assert.equal(state.phase === 'done' && state.outcome, 'refused');
     assert.match(state.ctx.error ?? '', /used by other_mod/);
@@ -334,6 +337,7 @@ describe('swap state machine', () => {
       modules: previous,
       targets,
       holders,
+      ...noExtras,
       refusals: ['kernel.modules_disabled is set', 'vermagic mismatch'],
     });
     assert.equal(t.state.phase === 'done' && t.state.outcome, 'refused');
@@ -343,7 +347,7 @@ describe('swap state machine', () => {
 
   it('starts watching the holders as soon as the last unbind returns, and again on resume', () => {
     let { state } = start({ swapId: 's', hostId: 'h', plan, at: 1 });
-    ({ state } = next(state, { kind: 'inspected', at: 2, devices, modules: previous, targets, holders, refusals: [] }));
+    ({ state } = next(state, { kind: 'inspected', at: 2, devices, modules: previous, targets, holders, ...noExtras }));
     const first = state.phase === 'unbind' ? state.actionId : -1;
     ({ state } = next(state, { kind: 'action-done', at: 3, id: first }));
     assert.equal(state.phase, 'unbind');

@@ -15,7 +15,11 @@ export interface KernelEvidence {
  * touching anything, and the kernel's own record of the swap. The simulated host has none.
  */
 export interface HostFacts {
-  refusals(input: { devices: readonly BoundDevice[]; targets: readonly ModuleTarget[] }): Promise<string[]>;
+  /** Reasons to refuse before touching anything, and facts to state that do not refuse. */
+  preflight(input: {
+    devices: readonly BoundDevice[];
+    targets: readonly ModuleTarget[];
+  }): Promise<{ refusals: string[]; notes: string[] }>;
   /** Taken at the start of a swap; `evidence` reads what changed since. */
   mark(): Promise<unknown>;
   evidence(mark: unknown): Promise<KernelEvidence>;

@@ -2,6 +2,7 @@ import { LinuxKernelAdapter, SimKernelAdapter, ensureSimHost, type KernelPort } 
 import { join, resolve } from 'node:path';
 import type { HostFacts } from './host-facts.js';
 import { LinuxHostFacts } from './linux-host.facts.js';
+import { redisHostOf } from './redis-host.js';
 
 /** The host's kernel as the agent reaches it: the port, and the host facts the adapter offers. */
 export interface KernelAccess {
@@ -14,6 +15,8 @@ export interface KernelChoice {
   readonly scenario?: string | undefined;
   readonly simSocket?: string | undefined;
   readonly stateDir: string;
+  /** The Redis URL the agent uses: preflight refuses to unbind the network device on its route. Absent in one-host mode. */
+  readonly redisUrl?: string | undefined;
 }
 
 /**
@@ -24,7 +27,8 @@ export interface KernelChoice {
 export async function createKernelAccess(choice: KernelChoice): Promise<KernelAccess> {
   if (choice.kernel === 'linux') {
     const adapter = new LinuxKernelAdapter({});
-    return { port: adapter, facts: new LinuxHostFacts(adapter) };
+    const redisHost = choice.redisUrl === undefined ? null : redisHostOf(choice.redisUrl);
+    return { port: adapter, facts: new LinuxHostFacts(adapter, redisHost) };
   }
   const socketPath = choice.simSocket ?? join(choice.stateDir, 'sim-host.sock');
   await ensureSimHost({ scenarioPath: resolve(choice.scenario ?? ''), socketPath });

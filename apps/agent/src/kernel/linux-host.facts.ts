@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import type { BoundDevice, KmsgCursor, LinuxKernelAdapter, ModuleTarget } from '@hotswap/kernel';
 import type { HostFacts, KernelEvidence } from './host-facts.js';
 
@@ -12,40 +13,102 @@ interface LinuxMark {
  * expose (an older kernel, a missing file) is not held against the swap.
  */
 export class LinuxHostFacts implements HostFacts {
-  constructor(private readonly kernel: LinuxKernelAdapter) {}
+  /**
+   * @param redisHost where the agent reaches Redis (a name or an address); null when it needs
+   *   no network for it (a unix socket, or the one-host mode without Redis).
+   */
+  constructor(
+    private readonly kernel: LinuxKernelAdapter,
+    private readonly redisHost: string | null = null,
+  ) {}
 
-  async refusals(input: { devices: readonly BoundDevice[]; targets: readonly ModuleTarget[] }): Promise<string[]> {
-    const reasons: string[] = [];
+  async preflight(input: {
+    devices: readonly BoundDevice[];
+    targets: readonly ModuleTarget[];
+  }): Promise<{ refusals: string[]; notes: string[] }> {
+    const refusals: string[] = [];
+    const notes: string[] = [];
     if ((await this.kernel.modulesDisabled()) === true) {
-      reasons.push('kernel.modules_disabled is set: no module can be loaded until the next boot');
+      refusals.push('kernel.modules_disabled is set: no module can be loaded until the next boot');
     }
     const lockdown = await this.kernel.lockdown();
     const enforced = (await this.kernel.sigEnforce()) === true || (lockdown !== null && lockdown !== 'none');
+    const why = lockdown && lockdown !== 'none' ? `kernel lockdown (${lockdown})` : 'module.sig_enforce';
     for (const target of input.targets) {
       const magic = await this.kernel.vermagicOk(target.file);
       if (magic && !magic.ok) {
-        reasons.push(`${target.file}: vermagic "${magic.vermagic}" does not match the running kernel ${magic.release}`);
+        refusals.push(
+          `${target.file}: vermagic "${magic.vermagic}" does not match the running kernel ${magic.release}`,
+        );
       }
       try {
         await this.kernel.showDepends(target.module);
       } catch (error) {
-        reasons.push(`modprobe -n --show-depends ${target.module} failed: ${(error as Error).message}`);
+        refusals.push(`modprobe -n --show-depends ${target.module} failed: ${(error as Error).message}`);
       }
-    }
-    if (enforced) {
-      const why = lockdown && lockdown !== 'none' ? `kernel lockdown (${lockdown})` : 'module.sig_enforce';
-      reasons.push(`${why} is on: only signed modules load; sign the target modules and say so in the runbook`);
+      if (enforced)
+        this.signatureCheck(target.file, why, await this.kernel.moduleSignature(target.file), refusals, notes);
     }
     const mounted = (await this.kernel.mountedDevices()) ?? [];
     for (const device of input.devices) {
       const backing = mounted.filter((m) => device.nodes.some((n) => n.rdev === m.rdev));
       for (const m of backing) {
-        reasons.push(
+        refusals.push(
           `device ${device.id} backs ${m.source} mounted on ${m.mountPoint} (${m.fstype}): unmount it first`,
         );
       }
     }
-    return reasons;
+    refusals.push(...(await this.redisPathRefusals(input.devices)));
+    return { refusals, notes };
+  }
+
+  /**
+   * Under signature enforcement only signed modules load. The agent cannot verify a signature
+   * (the kernel does, against its keyring); it refuses a target without one, and says which
+   * key signed one that has it.
+   */
+  private signatureCheck(
+    file: string,
+    why: string,
+    signature: Awaited<ReturnType<LinuxKernelAdapter['moduleSignature']>>,
+    refusals: string[],
+    notes: string[],
+  ): void {
+    if (signature === 'unsigned') {
+      refusals.push(`${why} is on and ${file} carries no signature: the kernel would refuse to load it; sign it`);
+    } else if (signature === null) {
+      refusals.push(`${why} is on and the signature of ${file} cannot be read (modinfo failed)`);
+    } else {
+      const by = signature.signer ? `signed by "${signature.signer}"` : 'signed';
+      const key = signature.sigKey ? ` (key ${signature.sigKey})` : '';
+      notes.push(`${why} is on: ${file} is ${by}${key}; the kernel checks it against its keyring at load`);
+    }
+  }
+
+  /** A device the agent's own traffic to Redis goes through must not be unbound under it. */
+  private async redisPathRefusals(devices: readonly BoundDevice[]): Promise<string[]> {
+    if (this.redisHost === null) return [];
+    let addresses: string[];
+    try {
+      addresses = (await lookup(this.redisHost, { all: true })).map((a) => a.address);
+    } catch (error) {
+      return [`cannot resolve the Redis host ${this.redisHost} to check the route to it: ${(error as Error).message}`];
+    }
+    const refusals: string[] = [];
+    for (const address of addresses) {
+      const route = await this.kernel.routeDevice(address);
+      if (!route?.deviceDir) continue;
+      for (const device of devices) {
+        const dir = await this.kernel.deviceDir(device);
+        if (dir !== null && (route.deviceDir === dir || route.deviceDir.startsWith(`${dir}/`))) {
+          refusals.push(
+            `device ${device.bus}/${device.id} carries ${route.iface}, the agent's route to Redis (${this.redisHost}, ${address}): ` +
+              'unbinding it would cut the agent off; swap it from the one-host mode or over another network',
+          );
+        }
+      }
+    }
+    return [...new Set(refusals)];
   }
 
   async mark(): Promise<LinuxMark> {

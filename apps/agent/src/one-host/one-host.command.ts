@@ -1,25 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SwapJob, SwapReport } from '@hotswap/contracts';
-import { parseScenario } from '@hotswap/kernel';
+import type { DryRunPlan, SwapJob, SwapReport } from '@hotswap/contracts';
+import { parseScenario, type KernelPort } from '@hotswap/kernel';
+import { dryRunPlan, planFromRunbook, uninspectableDryRun } from '@hotswap/swap';
 import { hostname } from 'node:os';
 import { createKernelAccess } from '../kernel/kernel-port.factory.js';
-import { parseRunbook } from '@hotswap/runbook';
+import { parseRunbook, type Runbook } from '@hotswap/runbook';
+import type { HostFacts } from '../kernel/host-facts.js';
+import { inspectHost } from '../swap/host.inspection.js';
+import { dryRunText, reportText } from './one-host.output.js';
 import { PtyHookExecutor } from '../hooks/pty-hook.executor.js';
 import { FileSwapJournal } from '../journal/file-swap.journal.js';
 import { HostLock } from '../lock/host.lock.js';
 import { SwapJobHandler } from '../swap/swap-job.handler.js';
 
 const USAGE = `usage: hotswap-agent swap --runbook FILE [--kernel linux|sim] [--scenario FILE] [--sim-socket PATH]
-                          [--host-id ID] [--state-dir DIR] [--hooks-dir DIR] [--allow-shell-hooks] [--json]
+                          [--host-id ID] [--state-dir DIR] [--hooks-dir DIR] [--allow-shell-hooks]
+                          [--dry-run] [--json]
 
 --kernel linux (the default) swaps on this machine's kernel; --kernel sim on a simulated host
 described by --scenario.
 
 Runs one swap on this host, without Redis or a controller. Progress goes to stderr; the
 report goes to stdout (JSON with --json). Exit status: 0 succeeded or skipped, 1 otherwise,
-2 for bad usage.`;
+2 for bad usage.
+
+--dry-run reads the host and prints the plan (verdict, per-device predictions, who pins the
+stack, what a rollback would load back) without any kernel action, lock or journal. Exit
+status: 0 would swap or skip, 1 would refuse.`;
 
 /**
  * The one-host mode: the same swap handler, journal and host lock as the daemon, no Nest and
@@ -40,6 +49,7 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         'hooks-dir': { type: 'string', default: '/etc/hotswap/hooks' },
         'allow-shell-hooks': { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -69,6 +79,11 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
     stateDir,
   });
   try {
+    if (values['dry-run']) {
+      const plan = await dryRun(port, facts, hostId, runbook);
+      process.stdout.write(values.json ? `${JSON.stringify(plan)}\n` : dryRunText(plan));
+      return plan.verdict === 'would-refuse' ? 1 : 0;
+    }
     const hooks = new PtyHookExecutor({
       hooksDir: values['hooks-dir'],
       allowShell: values['allow-shell-hooks'],
@@ -90,10 +105,26 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
     } else {
       report = await handler.handle(`local-${now}`, localJob(hostId, runbook, now), progress);
     }
-    process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : summary(report));
+    process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : reportText(report));
     return report.outcome === 'succeeded' || report.outcome === 'skipped' ? 0 : 1;
   } finally {
     await port.close();
+  }
+}
+
+/** Reads the host as preflight would and plans the swap; touches nothing. */
+async function dryRun(
+  port: KernelPort,
+  facts: HostFacts | null,
+  hostId: string,
+  runbook: Runbook,
+): Promise<DryRunPlan> {
+  const plan = planFromRunbook(runbook);
+  const meta = { hostId, runbook: runbook.metadata.name, at: Date.now() };
+  try {
+    return dryRunPlan(plan, await inspectHost(port, facts, plan), meta);
+  } catch (error) {
+    return uninspectableDryRun(error instanceof Error ? error.message : String(error), meta);
   }
 }
 
@@ -103,17 +134,4 @@ function localJob(hostId: string, runbook: unknown, now: number): SwapJob {
 
 function shortHostname(): string {
   return hostname().split('.')[0]?.toLowerCase() ?? 'localhost';
-}
-
-function summary(report: SwapReport): string {
-  const lines = [
-    `${report.hostId}: ${report.outcome} (${report.modules.join(', ')}${
-      report.fromVersion || report.toVersion ? ` ${report.fromVersion ?? '?'} -> ${report.toVersion ?? '?'}` : ''
-    })`,
-    ...report.recoveries.map(
-      (r) => `  ${r.comm} [${r.pid}] ${r.status}${r.seconds === null ? '' : ` in ${r.seconds.toFixed(3)} s`}`,
-    ),
-  ];
-  if (report.error) lines.push(`  error: ${report.error}`);
-  return `${lines.join('\n')}\n`;
 }

@@ -15,6 +15,7 @@ import {
 import type { HookExecutor } from '../hooks/pty-hook.executor.js';
 import type { HostFacts } from '../kernel/host-facts.js';
 import { awaitModulesFree } from './await-modules-free.js';
+import { inspectHost } from './host.inspection.js';
 import { RecoveryWatch } from './recovery.watch.js';
 
 /** Where the runner writes every state before acting on it (see FileSwapJournal). */
@@ -133,15 +134,11 @@ export class SwapRunner {
         void this.withKernelEvidence(effect.report).then((report) => this.finish(report));
         return;
       case 'inspect':
-        this.query(async () => {
-          const devices = await this.port.findDevices(effect.devices);
-          const modules = await Promise.all(effect.modules.map((m) => this.port.module(m)));
-          const targets = await Promise.all(effect.loads.map((l) => this.port.resolveTarget(l)));
-          const rdevs = [...new Set(devices.flatMap((d) => d.nodes.map((n) => n.rdev)))];
-          const holders = rdevs.length > 0 ? await this.port.census(rdevs) : [];
-          const refusals = this.facts ? await this.facts.refusals({ devices, targets }) : [];
-          return { kind: 'inspected', at: this.now(), devices, modules, targets, holders, refusals };
-        });
+        this.query(async () => ({
+          kind: 'inspected',
+          at: this.now(),
+          ...(await inspectHost(this.port, this.facts, effect)),
+        }));
         return;
       case 'census':
         this.query(async () => {
@@ -172,6 +169,9 @@ export class SwapRunner {
           at: this.now(),
           modules: await Promise.all(effect.modules.map((m) => this.port.module(m))),
           devices: await Promise.all(effect.devices.map((d) => this.port.device(d))),
+          ...(effect.dependencies
+            ? { dependencies: await Promise.all(effect.dependencies.map((m) => this.port.module(m))) }
+            : {}),
         }));
         return;
       case 'start-recovery-watch':
@@ -248,7 +248,7 @@ export class SwapRunner {
   /**
    * Kernel actions, made idempotent so that a runner resumed from its journal can perform its
    * state's action again: an unbound device is not unbound twice, a bound one not bound twice,
-   * modules already gone are not unloaded again.
+   * modules already gone are not unloaded again, a loaded one is not loaded again.
    */
   private async act(action: KernelAction): Promise<void> {
     switch (action.kind) {
@@ -269,6 +269,8 @@ export class SwapRunner {
         return this.port.unload(present);
       }
       case 'load':
+        // A restore loads back every module the unload removed; one that stayed loaded is left be.
+        if (await this.port.module(action.spec.module)) return;
         return this.port.load(action.spec);
       case 'signal':
         return this.port.signal(action.pid, action.signal);

@@ -3,7 +3,7 @@ import type { NodeStatFn } from './device-node.stat.js';
 import { readKernelFile } from './kernel-file.reader.js';
 import { validateModuleFile } from './kernel-name.validator.js';
 import type { LinuxRoots } from './linux-roots.js';
-import { modinfoField } from './modinfo.parser.js';
+import { modinfoField, modinfoSignature, type ModuleSignature } from './modinfo.parser.js';
 import type { ModinfoReader } from './modinfo.reader.js';
 import { parseMountinfo, parseSwaps } from './mountinfo.parser.js';
 import { readTaint, type KernelTaint } from './taint.reader.js';
@@ -70,6 +70,18 @@ export class KernelFactsReader {
     const vermagic = fields ? modinfoField(fields, 'vermagic') : null;
     if (vermagic === null || release === null) return null;
     return { ok: vermagic.split(/\s+/)[0] === release, vermagic, release };
+  }
+
+  /**
+   * The signature appended to a module file: 'unsigned' when modinfo shows none, null when the
+   * file cannot be read. Only the kernel can verify it (against its keyring); this says whether
+   * there is one to verify.
+   */
+  async signature(file: string): Promise<ModuleSignature | 'unsigned' | null> {
+    validateModuleFile(file);
+    const fields = await this.modinfo.tryFields(file);
+    if (!fields) return null;
+    return modinfoSignature(fields) ?? 'unsigned';
   }
 
   /**

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { KernelActionError } from '../kernel-action.error.js';
 import type {
   BoundDevice,
+  ClassifiedNode,
   DeviceQuery,
   DeviceRef,
   Holder,
@@ -18,12 +19,14 @@ import { validatePid } from './kernel-name.validator.js';
 import { KmsgReader, type KmsgCursor, type KmsgSince } from './kmsg.reader.js';
 import { defaultLinuxCommands, type LinuxCommands } from './linux-commands.js';
 import { resolveLinuxRoots, type LinuxRoots } from './linux-roots.js';
+import type { ModuleSignature } from './modinfo.parser.js';
 import { ModinfoReader } from './modinfo.reader.js';
+import { NetworkRouteReader, type RouteDevice } from './network-route.reader.js';
 import { ModuleActions } from './module.actions.js';
 import { ProcfsCensus } from './procfs.census.js';
 import { behavioursForClass, type SubsystemBehaviour } from './subsystem-behaviour.table.js';
 import { SysfsDeviceActions } from './sysfs-device.actions.js';
-import { SysfsDeviceReader, type ClassifiedNode } from './sysfs-device.reader.js';
+import { SysfsDeviceReader, type ClassifiedNode as SysfsClassifiedNode } from './sysfs-device.reader.js';
 import { SysfsModuleReader } from './sysfs-module.reader.js';
 import type { KernelTaint } from './taint.reader.js';
 
@@ -41,7 +44,7 @@ export interface LinuxKernelAdapterOptions {
 }
 
 /** A node of a device with the subsystem rows that may describe it. */
-export interface NodeSubsystem extends ClassifiedNode {
+export interface NodeSubsystem extends SysfsClassifiedNode {
   readonly behaviours: readonly SubsystemBehaviour[];
 }
 
@@ -60,6 +63,7 @@ export class LinuxKernelAdapter implements KernelPort {
   private readonly moduleActions: ModuleActions;
   private readonly facts: KernelFactsReader;
   private readonly kmsg: KmsgReader;
+  private readonly routes: NetworkRouteReader;
   private closed = false;
 
   constructor(options: LinuxKernelAdapterOptions = {}) {
@@ -78,6 +82,7 @@ export class LinuxKernelAdapter implements KernelPort {
       this.facts.kernelRelease(),
     );
     this.kmsg = new KmsgReader(join(this.roots.dev, 'kmsg'));
+    this.routes = new NetworkRouteReader(this.roots);
   }
 
   // --- the port: reading ---
@@ -87,6 +92,13 @@ export class LinuxKernelAdapter implements KernelPort {
   }
   device(ref: DeviceRef): Promise<BoundDevice | null> {
     return this.devices.device(ref);
+  }
+  async classifyNodes(ref: DeviceRef): Promise<ClassifiedNode[]> {
+    return (await this.devices.classifiedNodes(ref)).map((n) => ({
+      path: n.node.path,
+      rdev: n.node.rdev,
+      sysfsClass: n.sysfsClass,
+    }));
   }
   module(name: string): Promise<LoadedModule | null> {
     return this.modules.module(name);
@@ -180,6 +192,18 @@ export class LinuxKernelAdapter implements KernelPort {
   }
   vermagicOk(file: string): Promise<VermagicCheck | null> {
     return this.facts.vermagicOk(file);
+  }
+  /** The signature a module file carries ('unsigned': none; null: the file cannot be read). */
+  moduleSignature(file: string): Promise<ModuleSignature | 'unsigned' | null> {
+    return this.facts.signature(file);
+  }
+  /** The interface traffic to `address` (a literal IP) leaves through, and its device's sysfs directory. */
+  routeDevice(address: string): Promise<RouteDevice | null> {
+    return this.routes.routeDevice(address);
+  }
+  /** The real sysfs directory of a device (`SYS/devices/...`), or null when it does not exist. */
+  deviceDir(ref: DeviceRef): Promise<string | null> {
+    return this.devices.deviceDir(ref);
   }
   mountedDevices(): Promise<MountedDevice[] | null> {
     return this.facts.mountedDevices();

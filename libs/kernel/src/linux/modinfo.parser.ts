@@ -46,3 +46,25 @@ export function moduleNameOfFile(file: string): string {
 export function normalizeModuleName(name: string): string {
   return name.replace(/-/g, '_');
 }
+
+/** The signature a module file carries (`modinfo` fields `sig_id`, `signer`, `sig_key`, `sig_hashalgo`). */
+export interface ModuleSignature {
+  /** "PKCS#7" for modules signed by scripts/sign-file. */
+  readonly sigId: string;
+  /** Empty for PKCS#7 signatures that name no signer: the kernel still checks them. */
+  readonly signer: string | null;
+  readonly sigKey: string | null;
+  readonly hashAlgo: string | null;
+}
+
+/** The module's appended signature, or null when modinfo shows none (an unsigned module). */
+export function modinfoSignature(fields: ModinfoFields): ModuleSignature | null {
+  const sigId = modinfoField(fields, 'sig_id');
+  if (sigId === null) return null;
+  return {
+    sigId,
+    signer: modinfoField(fields, 'signer'),
+    sigKey: modinfoField(fields, 'sig_key')?.replace(/\s+/g, '') ?? null,
+    hashAlgo: modinfoField(fields, 'sig_hashalgo'),
+  };
+}

@@ -11,6 +11,8 @@ export interface SimDevice {
   readonly matchDriver: string;
   readonly nodePath: string;
   readonly rdev: string;
+  /** The sysfs class its node would sit in on a real host (`misc`, `vfio`...), when the scenario says. */
+  readonly sysfsClass: string | null;
   readonly revoke: RevokeScheme;
   readonly errno: 'ENODEV' | 'EIO';
   readonly fopsOwner: FopsOwner;
@@ -40,6 +42,7 @@ export class SimDeviceTable {
       matchDriver: d.driver,
       nodePath: d.node.path,
       rdev: `${d.node.major}:${d.node.minor}`,
+      sysfsClass: d.node.class ?? null,
       revoke: d.revoke,
       errno: d.errno,
       fopsOwner: d.fopsOwner,

@@ -1,6 +1,7 @@
 import { KernelActionError } from '../kernel-action.error.js';
 import type {
   BoundDevice,
+  ClassifiedNode,
   DeviceQuery,
   DeviceRef,
   Holder,
@@ -67,6 +68,12 @@ export class SimKernel implements KernelPort {
   async device(ref: DeviceRef): Promise<BoundDevice | null> {
     const device = this.s.devices.find(ref);
     return device ? this.s.devices.view(device) : null;
+  }
+
+  /** The device's node (it is created anew on each bind) with the class the scenario gives it. */
+  async classifyNodes(ref: DeviceRef): Promise<ClassifiedNode[]> {
+    const device = this.s.devices.find(ref);
+    return device ? [{ path: device.nodePath, rdev: device.rdev, sysfsClass: device.sysfsClass }] : [];
   }
 
   async module(name: string): Promise<LoadedModule | null> {

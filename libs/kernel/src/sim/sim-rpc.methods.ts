@@ -48,6 +48,7 @@ export const simRpcMethods: Readonly<Record<string, Method>> = {
     (c, p) => c.kernel.findDevices(p.query),
   ),
   device: method(z.object({ ref: deviceRef }), (c, p) => c.kernel.device(p.ref)),
+  classifyNodes: method(z.object({ ref: deviceRef }), (c, p) => c.kernel.classifyNodes(p.ref)),
   module: method(z.object({ name }), (c, p) => c.kernel.module(p.name)),
   resolveTarget: method(z.object({ spec: loadSpec }), (c, p) => c.kernel.resolveTarget(p.spec)),
   census: method(z.object({ rdevs: z.array(z.string()) }), (c, p) => c.kernel.census(p.rdevs)),

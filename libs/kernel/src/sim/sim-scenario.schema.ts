@@ -18,7 +18,9 @@
  *       bound: true                   # bound to that driver at boot (default true)
  *       vendor: "0x15b3"              # optional ids, matched by findDevices
  *       device: "0x1017"
- *       node: { path: /dev/hsmisc0, major: 240, minor: 0 }   # exists while bound
+ *       node: { path: /dev/hsmisc0, major: 240, minor: 0, class: misc }   # exists while bound;
+ *                                     # class: its sysfs class on a real host (optional; picks the
+ *                                     # agent's subsystem table row, never the sim's behaviour)
  *       revoke: revoke                # revoke | wait (default revoke)
  *       errno: ENODEV                 # what zombie FDs fail with: ENODEV | EIO (default ENODEV)
  *       fopsOwner: driver             # driver | subsystem (default driver)
@@ -97,6 +99,7 @@ const deviceSchema = z.strictObject({
     path: devPath,
     major: z.number().int().min(0).max(4095),
     minor: z.number().int().min(0).max(1048575),
+    class: identifier.optional(),
   }),
   revoke: z.enum(['revoke', 'wait']).default('revoke'),
   errno: z.enum(['ENODEV', 'EIO']).default('ENODEV'),

@@ -1,6 +1,7 @@
 import { createConnection, type Socket } from 'node:net';
 import type {
   BoundDevice,
+  ClassifiedNode,
   DeviceQuery,
   DeviceRef,
   Holder,
@@ -58,6 +59,9 @@ export class SimKernelAdapter implements KernelPort {
   }
   device(ref: DeviceRef): Promise<BoundDevice | null> {
     return this.call('device', { ref });
+  }
+  classifyNodes(ref: DeviceRef): Promise<ClassifiedNode[]> {
+    return this.call('classifyNodes', { ref });
   }
   module(name: string): Promise<LoadedModule | null> {
     return this.call('module', { name });
