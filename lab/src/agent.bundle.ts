@@ -1,23 +1,32 @@
 import { cp, mkdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { timed } from './exec.js';
 import { LabInfraError } from './lab.errors.js';
-import { AGENT_ENTRY, NODE_PTY_DIR } from './lab-paths.js';
+import { AGENT_ONE_HOST_ENTRY, NODE_PTY_DIR } from './lab-paths.js';
 
 /**
- * Optional packages Nest imports lazily and the agent never uses; left unresolved, they fail
- * only if reached. node-pty stays external: its native module is copied beside the bundle.
+ * The guest only ever runs `hotswap-agent swap ...`: the bundle's entry is the one-host mode
+ * alone, as apps/agent/src/main.ts calls it. Bundling main.ts would inline the daemon too
+ * (Nest, BullMQ, ioredis: 6.8 MB instead of 0.7 MB), and node parses all of it at every start,
+ * which costs seconds per cycle under TCG.
  */
-const EXTERNAL = [
-  'node-pty',
-  '@nestjs/microservices',
-  '@nestjs/microservices/*',
-  '@nestjs/websockets',
-  '@nestjs/websockets/*',
-  'class-validator',
-  'class-transformer',
-];
+const ENTRY = `import { runOneHostSwap } from './${AGENT_ONE_HOST_ENTRY.split('/').pop()}';
+if (process.argv[2] !== 'swap') {
+  process.stderr.write('this bundle holds only the one-host mode: node agent.js swap ...\\n');
+  process.exit(2);
+}
+runOneHostSwap(process.argv.slice(3)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(\`hotswap-agent: \${error instanceof Error ? error.message : String(error)}\\n\`);
+    process.exit(1);
+  },
+);
+`;
+
+/** node-pty stays external: its native module is copied beside the bundle. */
+const EXTERNAL = ['node-pty'];
 
 /** ESM output; CommonJS dependencies still call require(), so give them one. */
 const BANNER =
@@ -42,15 +51,18 @@ async function copyNodePty(destination: string): Promise<void> {
  * saying so) and node-pty beside it. The guest runs `node /hotswap/agent.js swap ...`.
  */
 export async function bundleAgent(destination: string): Promise<{ bytes: number; ms: number }> {
-  if (!(await stat(AGENT_ENTRY).catch(() => null))) {
-    throw new LabInfraError(`${AGENT_ENTRY} is missing: build the agent first ("tsc -b apps/agent")`);
+  if (!(await stat(AGENT_ONE_HOST_ENTRY).catch(() => null))) {
+    throw new LabInfraError(`${AGENT_ONE_HOST_ENTRY} is missing: build the agent first ("tsc -b apps/agent")`);
   }
   await mkdir(destination, { recursive: true });
   const outfile = join(destination, 'agent.js');
   const { ms } = await timed(async () => {
     await build({
-      entryPoints: [AGENT_ENTRY],
+      stdin: { contents: ENTRY, resolveDir: dirname(AGENT_ONE_HOST_ENTRY), sourcefile: 'lab-agent-entry.js' },
       outfile,
+      // Smaller to parse at every start; names stay readable enough in stack traces.
+      minifyWhitespace: true,
+      minifySyntax: true,
       bundle: true,
       platform: 'node',
       target: 'node20',

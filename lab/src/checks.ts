@@ -1,6 +1,14 @@
 import { agentMatchesApps, appChecks } from './app-checks.js';
 import { fail, pass, verdict, type CheckContext, type CheckResult } from './check-result.js';
-import { holdersThenZombies, srcversionMatches, unloadAfterClose, unloadRefused } from './kernel-checks.js';
+import { holdersThenZombies, unloadAfterClose, unloadRefused } from './kernel-checks.js';
+import {
+  modulePinned,
+  oldDriverRebound,
+  srcversionMatches,
+  unloadWhileZombies,
+  versionMatches,
+} from './module-checks.js';
+import { appsRestartEveryCycle, holdersSignalled, swapsFail, unbindBlocked } from './wait-checks.js';
 import type { Check } from './scenario-checks.schema.js';
 
 export type { CheckContext, CheckResult, CheckStatus } from './check-result.js';
@@ -37,6 +45,22 @@ function scenarioCheck(ctx: CheckContext, check: Check): CheckResult {
       return unloadAfterClose(ctx, check.withinMs);
     case 'srcversion-matches-target':
       return srcversionMatches(ctx);
+    case 'version-matches-target':
+      return versionMatches(ctx);
+    case 'unload-while-zombies':
+      return unloadWhileZombies(ctx);
+    case 'module-pinned':
+      return modulePinned(ctx, check.module.replaceAll('-', '_'));
+    case 'old-driver-rebound':
+      return oldDriverRebound(ctx);
+    case 'unbind-blocked':
+      return unbindBlocked(ctx, check.holders);
+    case 'holders-signalled':
+      return holdersSignalled(ctx);
+    case 'apps-restart-every-cycle':
+      return appsRestartEveryCycle(ctx);
+    case 'swaps-fail':
+      return swapsFail(ctx, check.outcome);
     case 'agent-matches-apps':
       return agentMatchesApps(ctx, check.medianWithinMs, check.maxWithinMs);
     default:

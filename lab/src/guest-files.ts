@@ -10,33 +10,51 @@ export const GUEST_KMOD = { modprobe: '/usr/sbin/modprobe', insmod: '/usr/sbin/i
 export const AGENT_SWAP_COMMAND =
   'node /hotswap/agent.js swap --runbook /lab/runbook.yaml --kernel linux --json --state-dir /run/hotswap';
 
+/** The modules lab-watch follows: the scenario's, the swapped ones, and those a check names. */
+export function watchedModules(scenario: Scenario, runbooks: readonly Runbook[]): string[] {
+  const names = [
+    ...scenario.modules,
+    ...runbooks.flatMap((runbook) => runbook.spec.modules.map((step) => step.name)),
+    ...scenario.checks.flatMap((check) => (check.check === 'module-pinned' ? [check.module] : [])),
+  ].map((name) => name.replaceAll('-', '_'));
+  return [...new Set(names)];
+}
+
 /**
  * The files under /lab in the guest that carry one scenario: what /init sources (lab.env),
- * the swap command, one command file per application, the runbook, and the shell swap's
- * plan derived from that runbook. Pure: paths relative to /lab -> contents.
+ * the swap command, one command file per application, and per `swap.alternate` entry K the
+ * runbook and the shell swap's plan derived from it (variants/K/, copied to /lab before each
+ * cycle that uses it). Pure: paths relative to /lab -> contents.
  */
 export function guestLabFiles(
   scenario: Scenario,
-  runbook: Runbook,
+  runbooks: readonly Runbook[],
   swapCommand: string = scenario.swap.command,
 ): Map<string, string> {
   const files = new Map<string, string>();
+  const apps = scenario.applications;
   files.set(
     'lab.env',
     shellEnv({
       LAB_SCENARIO: scenario.name,
       LAB_MODULES: scenario.modules.join(' '),
-      LAB_APPS: scenario.applications.map((app) => app.name).join(' '),
+      LAB_WATCH_MODULES: watchedModules(scenario, runbooks).join(' '),
+      LAB_APPS: apps.map((app) => app.name).join(' '),
+      LAB_RESTARTING_APPS: apps.flatMap((app) => (app.recovers === 'restart' ? [app.name] : [])).join(' '),
       LAB_CYCLES: scenario.swap.cycles,
+      LAB_VARIANTS: runbooks.length,
+      LAB_EXPECT: scenario.swap.expect,
       LAB_SETTLE_SECONDS: scenario.swap.settleSeconds,
       LAB_PAUSE_MS: scenario.swap.pauseMs,
     }),
   );
   files.set('swap.cmd', `${swapCommand}\n`);
-  for (const app of scenario.applications) files.set(`apps/${app.name}.cmd`, `exec ${app.command}\n`);
-  files.set('runbook.yaml', stringify(runbook));
-  files.set('swap.env', swapEnv(runbook));
-  files.set('swap-load.sh', loadScript(runbook));
+  for (const app of apps) files.set(`apps/${app.name}.cmd`, `exec ${app.command}\n`);
+  runbooks.forEach((runbook, variant) => {
+    files.set(`variants/${variant}/runbook.yaml`, stringify(runbook));
+    files.set(`variants/${variant}/swap.env`, swapEnv(runbook));
+    files.set(`variants/${variant}/swap-load.sh`, loadScript(runbook));
+  });
   return files;
 }
 

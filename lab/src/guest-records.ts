@@ -35,13 +35,37 @@ export const appCycleSchema = z.looseObject({
 });
 export type AppCycle = z.output<typeof appCycleSchema>;
 
+/** An application's end: refapp writes it on SIGTERM/SIGINT (or after --cycles), never on SIGKILL. */
+export const appEndSchema = z.looseObject({
+  t: z.literal('app-end'),
+  name: z.string(),
+  pid: z.number().int(),
+  cycles: z.number().int(),
+  at: ms,
+  holding: z.boolean(),
+});
+export type AppEnd = z.output<typeof appEndSchema>;
+
+/** lab-watch: a watched module's sysfs state, whenever it changed ("absent": not loaded). */
+export const moduleSampleSchema = z.looseObject({
+  t: z.literal('mod'),
+  name: z.string(),
+  at: ms,
+  state: z.string(),
+  refcnt: z.number().int(),
+  version: z.string(),
+  srcversion: z.string(),
+  holders: z.string(),
+});
+export type ModuleSample = z.output<typeof moduleSampleSchema>;
+
 const recordSchema = z.discriminatedUnion('t', [
   z.looseObject({ t: z.literal('init'), at: ms, release: z.string(), uptime: z.string(), scenario: z.string() }),
   z.looseObject({ t: z.literal('modules-loaded'), ...span, tainted: z.number() }),
   z.looseObject({ t: z.literal('agent-smoke'), exit: z.number().int(), ...span }),
   appStartSchema,
   z.looseObject({ t: z.literal('apps-ready'), at: ms }),
-  z.looseObject({ t: z.literal('cycle-start'), cycle: z.number().int(), at: ms }),
+  z.looseObject({ t: z.literal('cycle-start'), cycle: z.number().int(), variant: z.number().int().default(0), at: ms }),
   appCycleSchema,
   z.looseObject({
     t: z.literal('swap'),
@@ -51,7 +75,8 @@ const recordSchema = z.discriminatedUnion('t', [
     settledAt: ms,
     settled: z.boolean(),
   }),
-  z.looseObject({ t: z.literal('app-end'), name: z.string(), pid: z.number().int(), cycles: z.number().int() }),
+  appEndSchema,
+  moduleSampleSchema,
   z.looseObject({ t: z.literal('done'), at: ms }),
   z.looseObject({ t: z.literal('fatal'), msg: z.string() }),
 ]);

@@ -14,7 +14,12 @@ export interface InitramfsInput {
   readonly kernel: KernelTree;
   /** Module files relative to lib/modules/<release>, dependencies included. */
   readonly moduleFiles: readonly string[];
+  /** The scenario's own built files: guest path -> host file (staged before depmod). */
+  readonly builtFiles: ReadonlyMap<string, string>;
+  /** /etc/modprobe.d/lab.conf, when the scenario gives one. */
+  readonly modprobeConf: string | null;
   readonly refapp: string;
+  readonly labWatch: string;
   /** The bundled agent (agent.js, package.json, node_modules/node-pty). */
   readonly agentDir: string;
   /** Files under /lab: the scenario's configuration. */
@@ -54,13 +59,14 @@ async function labFiles(stage: StageCopier, input: InitramfsInput): Promise<void
   await stage.text('/init', await readFile(join(GUEST_DIR, 'init'), 'utf8'), 0o755);
   for (const script of GUEST_SCRIPTS) await stage.file(join(GUEST_DIR, script), `/lab/bin/${script}`, 0o755);
   await stage.file(input.refapp, '/lab/bin/refapp', 0o755);
+  await stage.file(input.labWatch, '/lab/bin/lab-watch', 0o755);
   for (const [path, content] of input.labFiles) await stage.text(`/lab/${path}`, content);
 }
 
 /**
  * Builds the guest's root: busybox, kmod's tools and GNU dd with their libraries, Node.js (the host's
- * binary and its libraries), the bundled agent, the reference application, the scenario's
- * files and modules, /init; then packs it with cpio.
+ * binary and its libraries), the bundled agent, the reference application and lab-watch, the
+ * scenario's files, modules and built modules (in modules.dep), /init; then packs it with cpio.
  */
 export async function buildInitramfs(
   input: InitramfsInput,
@@ -78,6 +84,8 @@ export async function buildInitramfs(
     await cp(input.agentDir, stage.at('/hotswap'), { recursive: true });
     const ptyNode = join(input.agentDir, 'node_modules', 'node-pty', 'build', 'Release', 'pty.node');
     for (const library of await sharedLibraries(ptyNode)) await stage.file(library);
+    for (const [guest, file] of input.builtFiles) await stage.file(file, guest);
+    if (input.modprobeConf !== null) await stage.text('/etc/modprobe.d/lab.conf', input.modprobeConf);
     await modules(stage, input.kernel, input.moduleFiles);
     await labFiles(stage, input);
   });

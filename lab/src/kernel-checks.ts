@@ -1,4 +1,4 @@
-import { evidence, skip, verdict, type CheckContext, type CheckResult } from './check-result.js';
+import { evidence, guestMonotonic, verdict, type CheckContext, type CheckResult } from './check-result.js';
 import type { SwapCycle } from './lab-run.js';
 import { round1 } from './stats.js';
 
@@ -53,8 +53,7 @@ function unloadStart(ctx: CheckContext, cycle: SwapCycle): number | null {
   const { shell, agent } = evidence(cycle);
   if (shell?.at) return shell.at.refcntZero;
   const step = agent?.steps.find((candidate) => candidate.phase === 'unload');
-  const app = ctx.run.apps[0];
-  return step && app ? step.startedAt - (app.realtimeMs - app.monotonicMs) : null;
+  return step ? guestMonotonic(ctx.run, step.startedAt) : null;
 }
 
 export function unloadAfterClose(ctx: CheckContext, withinMs: number): CheckResult {
@@ -75,21 +74,4 @@ export function unloadAfterClose(ctx: CheckContext, withinMs: number): CheckResu
   }
   const range = delays.length > 0 ? `${Math.min(...delays)}–${Math.max(...delays)} ms` : 'n/a';
   return verdict(name, failures, `unload began ${range} after the last zombie closed`);
-}
-
-export function srcversionMatches(ctx: CheckContext): CheckResult {
-  const name = 'srcversion-matches-target';
-  if (ctx.targetSrcversion === null) return skip(name, 'the runbook targets a version, not a file');
-  if (ctx.targetSrcversion === '') {
-    return skip(name, 'the target file has no srcversion (no MODULE_VERSION, CONFIG_MODULE_SRCVERSION_ALL unset)');
-  }
-  const failures: string[] = [];
-  for (const cycle of ctx.run.cycles) {
-    const { shell, agent, missing } = evidence(cycle);
-    const loaded = shell?.srcversion ?? agent?.toSrcversion ?? null;
-    if (missing || loaded !== ctx.targetSrcversion) {
-      failures.push(`cycle ${cycle.cycle}: loaded ${loaded || missing || 'no srcversion'}`);
-    }
-  }
-  return verdict(name, failures, `loaded srcversion ${ctx.targetSrcversion} = target file's, every cycle`);
 }

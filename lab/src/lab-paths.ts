@@ -9,10 +9,9 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.u
 export const KERNEL_LAB_DIR = join(REPO_ROOT, 'test', 'kernel');
 export const SCENARIOS_DIR = join(KERNEL_LAB_DIR, 'scenarios');
 export const GUEST_DIR = join(KERNEL_LAB_DIR, 'guest');
-export const REFAPP_SOURCE = join(KERNEL_LAB_DIR, 'refapp.c');
 
-/** The agent's compiled entry point, bundled into one file for the guest. */
-export const AGENT_ENTRY = join(REPO_ROOT, 'apps', 'agent', 'dist', 'src', 'main.js');
+/** The agent's compiled one-host mode, bundled into one file for the guest. */
+export const AGENT_ONE_HOST_ENTRY = join(REPO_ROOT, 'apps', 'agent', 'dist', 'src', 'one-host', 'one-host.command.js');
 export const NODE_PTY_DIR = join(REPO_ROOT, 'node_modules', 'node-pty');
 
 /**

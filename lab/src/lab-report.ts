@@ -1,5 +1,7 @@
 import type { AccelChoice } from './accel.js';
+import { moduleAt, moduleSamples } from './check-result.js';
 import type { CheckResult } from './checks.js';
+import type { TargetFile } from './guest-image.js';
 import type { KernelTree } from './kernel-cache.js';
 import type { LabRun } from './lab-run.js';
 import type { Comparison } from './recovery-comparison.js';
@@ -11,6 +13,8 @@ export interface LabTimings {
   kernelDownloadMs: number | null;
   kernelUnpackMs: number | null;
   depmodMs: number | null;
+  /** The scenario's own modules (null: cached or none). */
+  moduleBuildMs: number | null;
   refappBuildMs: number | null;
   agentBundleMs: number | null;
   initramfsStageMs: number | null;
@@ -29,8 +33,19 @@ export interface LabTimings {
   totalMs: number;
 }
 
+/** One watched module over one cycle, from lab-watch. */
+export interface ModuleCycle {
+  readonly name: string;
+  readonly versionBefore: string | null;
+  readonly versionAfter: string | null;
+  /** Not loaded for this long during the cycle (unload -> load); null: stayed loaded. */
+  readonly goneMs: number | null;
+  readonly refcntAfter: number | null;
+}
+
 export interface CycleSummary {
   readonly cycle: number;
+  readonly variant: number;
   readonly exit: number;
   readonly impl: 'agent' | 'shell' | 'none';
   readonly swapMs: number;
@@ -38,6 +53,7 @@ export interface CycleSummary {
   /** Shell facts: unbind, zombie wait, unload, load, probe (ms); agent: its outcome. */
   readonly detail: string;
   readonly error: string | null;
+  readonly modules: readonly ModuleCycle[];
 }
 
 /** One JSON object (`--json`); the text report renders the same data. */
@@ -52,6 +68,8 @@ export interface LabReport {
   readonly swapImpl: Comparison['basis'];
   readonly agentSmoke: { exit: number; ms: number } | null;
   readonly timings: LabTimings;
+  /** Per `swap.alternate` entry: the runbook's target file as modinfo reads it on the host. */
+  readonly targets: readonly (TargetFile | null)[];
   readonly cycles: readonly CycleSummary[];
   readonly applications: Comparison['applications'];
   readonly comparison: {
@@ -83,9 +101,27 @@ function shellDetail(cycle: LabRun['cycles'][number]): string {
   ].join(', ');
 }
 
-export function summarizeCycles(run: LabRun): CycleSummary[] {
+function moduleCycle(run: LabRun, name: string, cycle: LabRun['cycles'][number]): ModuleCycle {
+  const before = moduleAt(run, name, cycle.startAt);
+  const after = moduleAt(run, name, cycle.settledAt);
+  const during = moduleSamples(run, name, cycle.startAt, cycle.settledAt);
+  const gone = during.findIndex((sample) => sample.state === 'absent');
+  const back = gone < 0 ? undefined : during.slice(gone).find((sample) => sample.state !== 'absent');
+  const version = (sample: typeof before): string | null =>
+    sample && sample.state !== 'absent' ? sample.version || '(none)' : null;
+  return {
+    name,
+    versionBefore: version(before),
+    versionAfter: version(after),
+    goneMs: gone < 0 ? null : round1((back?.at ?? cycle.settledAt) - (during[gone]?.at ?? 0)),
+    refcntAfter: after && after.state !== 'absent' ? after.refcnt : null,
+  };
+}
+
+export function summarizeCycles(run: LabRun, watched: readonly string[]): CycleSummary[] {
   return run.cycles.map((cycle) => ({
     cycle: cycle.cycle,
+    variant: cycle.variant,
     exit: cycle.exit,
     impl: cycle.result.kind,
     swapMs: Math.round(cycle.endAt - cycle.startAt),
@@ -97,6 +133,7 @@ export function summarizeCycles(run: LabRun): CycleSummary[] {
         : cycle.result.kind === 'shell'
           ? (cycle.result.facts.error ?? null)
           : cycle.result.report.error,
+    modules: watched.map((name) => moduleCycle(run, name, cycle)),
   }));
 }
 

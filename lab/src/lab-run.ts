@@ -1,8 +1,10 @@
-import type { AppCycle, AppStart, GuestLine, GuestRecord, RecordOf } from './guest-records.js';
+import type { AppCycle, AppEnd, AppStart, GuestLine, GuestRecord, ModuleSample, RecordOf } from './guest-records.js';
 import { parseSwapResult, type SwapResult } from './swap-result.js';
 
 export interface SwapCycle {
   readonly cycle: number;
+  /** The `swap.alternate` entry (and runbook) this cycle ran. */
+  readonly variant: number;
   readonly exit: number;
   /** Guest monotonic ms: swap command started, returned, every application reopened. */
   readonly startAt: number;
@@ -22,8 +24,14 @@ export interface LabRun {
   readonly initHostMs: number | null;
   readonly modulesLoaded: RecordOf<'modules-loaded'> | null;
   readonly agentSmoke: (RecordOf<'agent-smoke'> & { readonly stderrTail: readonly string[] }) | null;
+  /** Each application's first instance. */
   readonly apps: readonly AppStart[];
+  /** Every instance's start (a restarted application has one per cycle) and end. */
+  readonly appStarts: readonly AppStart[];
+  readonly appEnds: readonly AppEnd[];
   readonly appCycles: readonly AppCycle[];
+  /** lab-watch's samples of the watched modules, in time order. */
+  readonly modules: readonly ModuleSample[];
   readonly cycles: readonly SwapCycle[];
   readonly done: boolean;
   readonly fatal: string | null;
@@ -52,6 +60,7 @@ export function assembleRun(lines: readonly GuestLine[]): LabRun {
     lines.flatMap((line) => (line.kind === kind && line.cycle === cycle ? [line.text] : []));
   const starts = all('cycle-start');
   const appCycles = all('cycle');
+  const variantOf = new Map(starts.map((start) => [start.cycle, start.variant]));
   const cycles = all('swap').map((swap): SwapCycle => {
     const apps = new Map<string, AppCycle>();
     for (const appCycle of appCycles) {
@@ -59,6 +68,7 @@ export function assembleRun(lines: readonly GuestLine[]): LabRun {
     }
     return {
       cycle: swap.cycle,
+      variant: variantOf.get(swap.cycle) ?? 0,
       exit: swap.exit,
       startAt: swap.startAt,
       endAt: swap.endAt,
@@ -76,8 +86,11 @@ export function assembleRun(lines: readonly GuestLine[]): LabRun {
     initHostMs: init?.hostMs ?? null,
     modulesLoaded: all('modules-loaded')[0] ?? null,
     agentSmoke: smoke ? { ...smoke, stderrTail: raw('swap-err', 0) } : null,
-    apps: all('app-start'),
+    apps: all('app-start').filter((app, index, list) => list.findIndex((a) => a.name === app.name) === index),
+    appStarts: all('app-start'),
+    appEnds: all('app-end'),
     appCycles,
+    modules: all('mod'),
     cycles,
     done: all('done').length > 0,
     fatal: all('fatal')[0]?.msg ?? null,

@@ -2,8 +2,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chooseAccel, type AccelChoice, type AccelRequest } from './accel.js';
 import { evaluateChecks } from './checks.js';
+import { watchedModules } from './guest-files.js';
 import { parseGuestLine } from './guest-records.js';
-import { buildGuestImage } from './guest-image.js';
+import { buildGuestImage, type TargetFile } from './guest-image.js';
 import { ensureKernelTree, type KernelTree } from './kernel-cache.js';
 import { LabInfraError } from './lab.errors.js';
 import { guestTimings, summarizeCycles, type LabReport, type LabTimings } from './lab-report.js';
@@ -13,6 +14,8 @@ import type { Progress } from './progress.js';
 import { qemuArgs } from './qemu.args.js';
 import { bootGuest, type BootResult } from './qemu.boot.js';
 import { compareRecoveries } from './recovery-comparison.js';
+import { ensureModuleBuild } from './module-build.js';
+import { canonicalModuleName } from './modules-dep.js';
 import { makeRunDir } from './run-dir.js';
 import type { LoadedScenario } from './scenario.loader.js';
 
@@ -35,6 +38,7 @@ const emptyTimings = (packagesMs: number | null): LabTimings => ({
   kernelDownloadMs: null,
   kernelUnpackMs: null,
   depmodMs: null,
+  moduleBuildMs: null,
   refappBuildMs: null,
   agentBundleMs: null,
   initramfsStageMs: null,
@@ -78,7 +82,8 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
   let accel: AccelChoice | null = null;
   let run: LabRun = assembleRun([]);
   let infraError: string | null = null;
-  let srcversion: string | null = null;
+  let targets: readonly (TargetFile | null)[] = [];
+  const runbooks = options.loaded.runbooksFor('0.0.0-lab');
   try {
     kernel = await ensureKernelTree(options.cacheRoot, progress);
     Object.assign(timings, {
@@ -87,15 +92,21 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
       depmodMs: kernel.depmodMs,
     });
     progress(`kernel ${kernel.pkg} ${kernel.version}${kernel.downloadMs === null ? ' (cached)' : ''}`);
+    const build = scenario.build
+      ? await ensureModuleBuild(scenario.build, kernel.release, options.cacheRoot, progress)
+      : null;
+    timings.moduleBuildMs = build?.ms ?? null;
+    if (build) progress(`scenario modules in ${build.dir}${build.ms === null ? ' (cached)' : ''}`);
     const image = await buildGuestImage({
       runDir,
       kernel,
       scenario,
-      runbook: options.loaded.runbookFor(kernel.release),
+      runbooks: options.loaded.runbooksFor(kernel.release),
+      build,
       swapCommand,
       progress,
     });
-    srcversion = image.targetSrcversion;
+    targets = image.targets;
     Object.assign(timings, image.timings);
     accel = await chooseAccel(options.accel, kernel, options.cacheRoot, progress);
     timings.accelProbeMs = accel.probeMs;
@@ -131,7 +142,15 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
   Object.assign(timings, guestTimings(run));
   const comparison = compareRecoveries(run);
   const checks = evaluateChecks(
-    { run, comparison, cyclesWanted: scenario.swap.cycles, targetSrcversion: srcversion },
+    {
+      run,
+      comparison,
+      cyclesWanted: scenario.swap.cycles,
+      targets,
+      swappedModule: canonicalModuleName(runbooks[0]?.spec.modules[0]?.name ?? ''),
+      unbindDeadlineMs: (runbooks[0]?.spec.deadlines.unbindSeconds ?? 0) * 1000,
+      restartingApps: scenario.applications.flatMap((app) => (app.recovers === 'restart' ? [app.name] : [])),
+    },
     scenario.checks,
   );
   timings.totalMs = Math.round(performance.now() - started);
@@ -149,7 +168,8 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
       ms: Math.round(run.agentSmoke.endAt - run.agentSmoke.startAt),
     },
     timings,
-    cycles: summarizeCycles(run),
+    targets,
+    cycles: summarizeCycles(run, watchedModules(scenario, runbooks)),
     applications: comparison.applications,
     comparison: { basis: comparison.basis, note: comparison.note, absDiffMs: comparison.absDiffMs },
     checks,

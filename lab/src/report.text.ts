@@ -20,7 +20,7 @@ function timingLines(t: LabTimings): string[] {
   const cycleRange = cycles.length > 0 ? `${Math.min(...cycles)}–${Math.max(...cycles)} ms` : '—';
   return [
     `  packages ${t.packagesMs === null ? 'already installed' : seconds(t.packagesMs)}; kernel download ${seconds(t.kernelDownloadMs)}, unpack ${seconds(t.kernelUnpackMs)}, depmod ${seconds(t.depmodMs)}`,
-    `  refapp build ${ms(t.refappBuildMs)} ms; agent bundle ${ms(t.agentBundleMs)} ms; initramfs ${ms(t.initramfsStageMs)} ms stage + ${ms(t.initramfsPackMs)} ms cpio = ${t.initramfsBytes === null ? '—' : `${(t.initramfsBytes / 1e6).toFixed(1)} MB`}`,
+    `  scenario modules build ${t.moduleBuildMs === null ? 'cached or none' : seconds(t.moduleBuildMs)}; guest tools build ${ms(t.refappBuildMs)} ms; agent bundle ${ms(t.agentBundleMs)} ms; initramfs ${ms(t.initramfsStageMs)} ms stage + ${ms(t.initramfsPackMs)} ms cpio = ${t.initramfsBytes === null ? '—' : `${(t.initramfsBytes / 1e6).toFixed(1)} MB`}`,
     `  KVM probe ${t.accelProbeMs === null ? 'not run' : `${ms(t.accelProbeMs)} ms`}; boot to init ${ms(t.bootToInitMs)} ms; modules ${ms(t.modulesLoadMs)} ms; agent start ${ms(t.agentSmokeMs)} ms`,
     `  cycles (swap -> all reopened) ${cycleRange}; QEMU ${seconds(t.qemuWallMs)}; total ${seconds(t.totalMs)}`,
   ];
@@ -48,6 +48,12 @@ function applicationLines(report: LabReport): string[] {
   return lines;
 }
 
+function moduleText(m: LabReport['cycles'][number]['modules'][number]): string {
+  const version = m.versionBefore === m.versionAfter ? m.versionAfter : `${m.versionBefore}→${m.versionAfter}`;
+  const gone = m.goneMs === null ? '' : ` gone ${m.goneMs} ms`;
+  return `${m.name} ${version ?? 'absent'}${gone} refcnt ${m.refcntAfter ?? '—'}`;
+}
+
 /** The readable report: what ran, where the time went, each cycle, each application, each check. */
 export function renderText(report: LabReport): string {
   const lines = [`kernel lab: ${report.scenario} — ${report.ok ? 'PASS' : 'FAIL'}`];
@@ -59,14 +65,21 @@ export function renderText(report: LabReport): string {
     lines.push(`  agent   bundled agent in the guest: exit ${report.agentSmoke.exit} in ${report.agentSmoke.ms} ms`);
   }
   lines.push('timings', ...timingLines(report.timings));
+  for (const [variant, target] of report.targets.entries()) {
+    if (target)
+      lines.push(
+        `  target  [${variant}] ${target.file}: version ${target.version}, srcversion ${target.srcversion || '—'}`,
+      );
+  }
   if (report.cycles.length > 0) {
     const rows = [
-      ['cycle', 'exit', 'swap ms', 'settled ms', 'detail'],
+      ['cycle', 'exit', 'swap ms', 'settled ms', 'modules (lab-watch)', 'detail'],
       ...report.cycles.map((c) => [
         String(c.cycle),
         String(c.exit),
         String(c.swapMs),
         String(c.settledMs),
+        c.modules.map(moduleText).join('; '),
         c.error ?? c.detail,
       ]),
     ];

@@ -36,6 +36,40 @@ export const checkSchema = z.discriminatedUnion('check', [
   z.strictObject({ check: z.literal('unload-after-last-close'), withinMs: z.number().positive() }),
   /** The loaded module's srcversion equals the target file's (read on the host with modinfo). */
   z.strictObject({ check: z.literal('srcversion-matches-target') }),
+  /**
+   * The loaded module's version (lab-watch, after each cycle) equals the target file's
+   * `modinfo -F version` and differs from the version loaded before the cycle.
+   */
+  z.strictObject({ check: z.literal('version-matches-target') }),
+  /** The driver module was gone (lab-watch) while at least one application still held its zombie. */
+  z.strictObject({ check: z.literal('unload-while-zombies') }),
+  /**
+   * `module` stayed loaded through every cycle, its refcount covering every zombie still open
+   * while the swapped module was gone (the zombies pin it, not the driver).
+   */
+  z.strictObject({ check: z.literal('module-pinned'), module: z.string().regex(/^[A-Za-z0-9_-]+$/) }),
+  /**
+   * The wait scheme: the unbind was reported blocked at the runbook's deadline (not before),
+   * naming exactly the `holders` application processes that held the device.
+   */
+  z.strictObject({ check: z.literal('unbind-blocked'), holders: z.number().int().positive() }),
+  /**
+   * Each blocked holder ended by SIGTERM after the deadline (refapp reports app-end only on
+   * SIGTERM or SIGINT; SIGKILL leaves no line), and the unbind returned after the last one.
+   */
+  z.strictObject({ check: z.literal('holders-signalled') }),
+  /** Every cycle, each `recovers: restart` application's next instance held the new node. */
+  z.strictObject({ check: z.literal('apps-restart-every-cycle') }),
+  /** Every cycle's swap failed with this outcome (default failed-restored) and a non-zero exit. */
+  z.strictObject({
+    check: z.literal('swaps-fail'),
+    outcome: z.enum(['failed-restored', 'failed', 'refused']).default('failed-restored'),
+  }),
+  /**
+   * Policy fail: the module was never unloaded and kept its version, the old driver was bound
+   * again only after the holders closed, and every application reopened its node.
+   */
+  z.strictObject({ check: z.literal('old-driver-rebound') }),
   /** The agent's recovery figure against each application's own: median and worst |difference|. */
   z.strictObject({
     check: z.literal('agent-matches-apps'),

@@ -5,20 +5,29 @@ import type { z } from 'zod';
 import { ScenarioError } from './lab.errors.js';
 import { scenarioSchema, type Scenario } from './scenario.schema.js';
 
-export const KERNEL_RELEASE_PLACEHOLDER = '${KERNEL_RELEASE}';
-
 export interface LoadedScenario {
   readonly file: string;
   readonly scenario: Scenario;
-  /** The inline runbook with the guest's kernel release filled in, validated. */
-  readonly runbookFor: (release: string) => Runbook;
+  /**
+   * The inline runbook with the guest's kernel release filled in, validated: one per
+   * `swap.alternate` entry (cycle N runs entry (N-1) % length).
+   */
+  readonly runbooksFor: (release: string) => Runbook[];
 }
 
-function substitute(value: unknown, release: string): unknown {
-  if (typeof value === 'string') return value.replaceAll(KERNEL_RELEASE_PLACEHOLDER, release);
-  if (Array.isArray(value)) return value.map((item) => substitute(item, release));
+/** `${NAME}` -> its value in every string of a plain value; an unknown name is an error. */
+export function substitute(value: unknown, vars: Readonly<Record<string, string>>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (whole, name: string) => {
+      const found = vars[name];
+      if (found === undefined)
+        throw new ScenarioError(`${whole} is not defined (known: ${Object.keys(vars).join(', ')})`);
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => substitute(item, vars));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item, release)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item, vars)]));
   }
   return value;
 }
@@ -27,15 +36,18 @@ function formatZodIssues(file: string, issues: readonly z.core.$ZodIssue[]): str
   return issues.map((issue) => `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
 }
 
-function runbookFor(file: string, raw: unknown): (release: string) => Runbook {
-  return (release) => {
-    try {
-      return validateRunbook(substitute(raw, release), `${file} (runbook)`);
-    } catch (error) {
-      if (error instanceof RunbookValidationError) throw new ScenarioError(error.message);
-      throw error;
-    }
-  };
+function runbooksFor(file: string, scenario: Scenario): (release: string) => Runbook[] {
+  return (release) =>
+    scenario.swap.alternate.map((vars, index) => {
+      const where = `${file} (runbook, swap.alternate[${index}])`;
+      try {
+        return validateRunbook(substitute(scenario.runbook, { ...vars, KERNEL_RELEASE: release }), where);
+      } catch (error) {
+        if (error instanceof RunbookValidationError) throw new ScenarioError(error.message);
+        if (error instanceof ScenarioError) throw new ScenarioError(`${where}: ${error.message}`);
+        throw error;
+      }
+    });
 }
 
 /** Reads and validates a scenario, its inline runbook included (with a placeholder release). */
@@ -57,7 +69,13 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
       throw new ScenarioError(`${file}: checks: app-recovery names "${check.app}", not an application`);
     }
   }
-  const forRelease = runbookFor(file, scenario.runbook);
+  const restarting = scenario.applications.some((app) => app.recovers === 'restart');
+  for (const check of scenario.checks) {
+    if (check.check === 'apps-restart-every-cycle' && !restarting) {
+      throw new ScenarioError(`${file}: checks: apps-restart-every-cycle, but no application has recovers: restart`);
+    }
+  }
+  const forRelease = runbooksFor(file, scenario);
   forRelease('0.0.0-lab'); // fail on a runbook typo before downloading anything
-  return { file, scenario, runbookFor: forRelease };
+  return { file, scenario, runbooksFor: forRelease };
 }

@@ -50,7 +50,16 @@ const applicationSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, { error: 'use lowercase letters, digits and _' }),
   /** A shell command line run in the guest (`sh -c`); it should print the refapp's JSON lines. */
   command: z.string().min(1),
+  /**
+   * How the application comes back after a swap, which is what the guest waits for before the
+   * next cycle: `reopen` (the same process reports an error -> reopen cycle) or `restart` (its
+   * supervisor starts a new instance, which reports app-start on the new node).
+   */
+  recovers: z.enum(['reopen', 'restart']).default('reopen'),
 });
+
+/** Variables for the runbook, `${NAME}` in its strings. */
+const variablesSchema = z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string());
 
 const swapSchema = z.strictObject({
   /** Swap cycles in one boot. */
@@ -64,6 +73,34 @@ const swapSchema = z.strictObject({
   settleSeconds: z.number().positive().max(600).default(20),
   /** Pause between cycles, once every application holds the device again. */
   pauseMs: z.number().int().min(0).max(60_000).default(200),
+  /**
+   * Per-cycle runbook variables: cycle N uses entry (N-1) % length, so `[{V: '2.0'}, {V: '1.0'}]`
+   * makes every cycle a real version change.
+   */
+  alternate: z.array(variablesSchema).min(1).default([{}]),
+  /** What every cycle's swap command must do: exit 0, or fail (the guest then goes on anyway). */
+  expect: z.enum(['succeed', 'fail']).default('succeed'),
+});
+
+/**
+ * Out-of-tree modules built on the host for the lab's kernel. The build is cached by the
+ * hash of its command and of every file under `sources`: it reruns only when those change.
+ */
+const buildSchema = z.strictObject({
+  /**
+   * Run on the host from the repository's root with `sh -c`; `${KERNEL_RELEASE}` is the guest's
+   * kernel and `${BUILD_OUT}` the (cached) folder the command must put its files in.
+   */
+  command: z.string().min(1),
+  /** Repository-relative files or folders whose contents make the cache key. */
+  sources: z.array(z.string().min(1)).min(1),
+  /**
+   * Guest path -> file in `${BUILD_OUT}`. Files under /lib/modules/${KERNEL_RELEASE}/ join the
+   * image's modules.dep, so `modules:` and modprobe find them.
+   */
+  files: z.record(z.string().regex(/^\/\S+$/, { error: 'an absolute guest path' }), z.string().regex(/^[^/]\S*$/)),
+  /** Becomes /etc/modprobe.d/lab.conf in the guest (options for modprobe; insmod reads none). */
+  modprobeConf: z.string().optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -74,9 +111,13 @@ export const scenarioSchema = z.strictObject({
   qemu: qemuSchema.prefault({}),
   /** Modules to load at boot, in order; the image gets them and their dependencies. */
   modules: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1),
+  build: buildSchema.optional(),
   applications: z.array(applicationSchema).min(1),
   swap: swapSchema,
-  /** An inline runbook (hotswap/v1); `${KERNEL_RELEASE}` in its strings is the guest's `uname -r`. */
+  /**
+   * An inline runbook (hotswap/v1); `${KERNEL_RELEASE}` in its strings is the guest's `uname -r`,
+   * and each `swap.alternate` variable its value for the cycle.
+   */
   runbook: z.record(z.string(), z.unknown()),
   checks: z.array(checkSchema).default([]),
 });

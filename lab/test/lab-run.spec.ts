@@ -21,7 +21,18 @@ const CHECKS: Check[] = [
 function verdicts(lines: ReturnType<typeof guestLines>, cyclesWanted = 3): Record<string, string> {
   const run = assembleRun(lines);
   const comparison = compareRecoveries(run);
-  const results = evaluateChecks({ run, comparison, cyclesWanted, targetSrcversion: '' }, CHECKS);
+  const results = evaluateChecks(
+    {
+      run,
+      comparison,
+      cyclesWanted,
+      targets: [],
+      swappedModule: 'virtio_console',
+      unbindDeadlineMs: 5000,
+      restartingApps: [],
+    },
+    CHECKS,
+  );
   return Object.fromEntries(results.map((result) => [result.check.split(' ')[0]!, result.status]));
 }
 

@@ -12,6 +12,10 @@
  *   {"t":"cycle", ...}       per error -> reopen cycle: errno, errorAt, closedAt, reopenAt,
  *                            recoveryMs (errorAt -> reopenAt), the errnos open saw meanwhile
  *   {"t":"app-end", ...}     on SIGTERM/SIGINT or after --cycles cycles
+ * With --watch-node, the node's path vanishing while the FD still works counts as the error
+ * (errno "NODE-GONE"): the wait scheme, whose remove() takes the node away and then sleeps
+ * until every file is closed; an application told to let go (like a VFIO user receiving the
+ * kernel's release request) closes after --hold-ms and reopens the node once it is back.
  * `refapp --clock` prints the monotonic clock (ms) and exits: the lab's guest scripts use it
  * to stamp their own events on the same clock.
  *
@@ -41,7 +45,11 @@ struct options {
 	long hold_ms;
 	long cycles; /* 0: until signalled */
 	long tick_us;
+	int watch_node; /* treat the node's path vanishing as an error */
 };
+
+/* Not an errno: the node's path vanished while the FD kept working (--watch-node). */
+#define NODE_GONE (-1)
 
 static volatile sig_atomic_t stop_requested;
 static int out_fd = STDOUT_FILENO;
@@ -79,6 +87,7 @@ static void emit(const char *fmt, ...)
 
 static const char *errno_name(int e)
 {
+	if (e == NODE_GONE) return "NODE-GONE";
 	const char *name = strerrorname_np(e);
 	return name ? name : "E?";
 }
@@ -108,6 +117,15 @@ static int exercise(int fd, int write_op)
 	ssize_t r = write_op ? write(fd, &byte, 1) : read(fd, &byte, 1);
 	if (r >= 0 || errno == EAGAIN || errno == EINTR) return 0;
 	return errno;
+}
+
+/* --watch-node: the path no longer leads to the file this FD holds (gone or recreated). */
+static int node_gone(const char *node, int fd)
+{
+	struct stat held, now;
+	if (fstat(fd, &held) != 0) return 0;
+	if (stat(node, &now) != 0) return errno == ENOENT;
+	return now.st_ino != held.st_ino || now.st_rdev != held.st_rdev;
 }
 
 static void describe_fd(int fd, char *buf, size_t len)
@@ -149,7 +167,7 @@ static int reopen(const struct options *o, struct timespec *next, char *seen, si
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: refapp --node PATH [--name NAME] [--op write|read] [--hold-ms N] [--cycles N]\n"
-		    "              [--tick-us N] [--out FILE]\n"
+		    "              [--tick-us N] [--out FILE] [--watch-node]\n"
 		    "       refapp --clock   (print CLOCK_MONOTONIC in ms)\n");
 }
 
@@ -160,7 +178,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"op", required_argument, 0, 'o'},     {"hold-ms", required_argument, 0, 'h'},
 		{"cycles", required_argument, 0, 'c'}, {"tick-us", required_argument, 0, 't'},
 		{"out", required_argument, 0, 'f'},    {"clock", no_argument, 0, 'k'},
-		{"help", no_argument, 0, '?'},         {0, 0, 0, 0},
+		{"watch-node", no_argument, 0, 'w'},   {"help", no_argument, 0, '?'},
+		{0, 0, 0, 0},
 	};
 	*o = (struct options){.name = "refapp", .write_op = 1, .tick_us = 1000};
 	int c;
@@ -176,6 +195,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'c': o->cycles = atol(optarg); break;
 		case 't': o->tick_us = atol(optarg); break;
 		case 'f': o->out = optarg; break;
+		case 'w': o->watch_node = 1; break;
 		case 'k': printf("%.3f\n", mono_ms()); exit(0);
 		default: return -1;
 		}
@@ -218,6 +238,7 @@ int main(int argc, char **argv)
 	long cycle = 0, ok_ops = 0;
 	while (!stop_requested && (o.cycles == 0 || cycle < o.cycles)) {
 		int err = exercise(fd, o.write_op);
+		if (err == 0 && o.watch_node && node_gone(o.node, fd)) err = NODE_GONE;
 		if (err == 0) {
 			ok_ops++;
 			sleep_until(&next, o.tick_us);
