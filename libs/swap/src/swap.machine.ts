@@ -110,9 +110,6 @@ export interface SwapStart {
   readonly at: number;
 }
 
-/** The errno calls on zombie FDs fail with; the agent cannot see it, so it is a prediction. */
-const PREDICTED_ERRNO = 'ENODEV';
-
 export function start(input: SwapStart): Transition {
   const ctx: SwapContext = {
     swapId: input.swapId,
@@ -633,7 +630,7 @@ function recoveryWatchSpec(ctx: SwapContext): RecoveryWatchSpec {
     comm: h.comm,
     unit: h.unit,
     t0Ms: ctx.closedAt[h.pid] ?? unboundAtFor(ctx, h) ?? ctx.startedAt,
-    predictedErrno: PREDICTED_ERRNO,
+    predictedErrno: predictedErrnoFor(ctx, h),
   }));
   const units = [...new Set(ctx.holdersBefore.flatMap((h) => (h.unit ? [h.unit] : [])))];
   const oldNodes = ctx.devices.flatMap((d) => d.nodes);
@@ -660,6 +657,17 @@ const WATCHING_PHASES: ReadonlySet<SwapPhaseState['phase']> = new Set([
   'restore-rebind',
   'restore-reload',
 ]);
+
+/**
+ * The errno calls on this holder's zombie FDs fail with, as preflight predicted it for its device
+ * (the agent cannot see it); 'unknown' when nothing predicts it.
+ */
+function predictedErrnoFor(ctx: SwapContext, holder: Holder): string {
+  const device = ctx.devices.find((d) => holdsAny(holder, identitiesOf(d.nodes)));
+  const subject = device ? `${device.bus}/${device.id}` : null;
+  const errno = ctx.predictions?.find((p) => p.kind === 'errno' && p.subject === subject)?.expected;
+  return errno ?? 'unknown';
+}
 
 /** When the unbind of the device this holder had open returned. */
 function unboundAtFor(ctx: SwapContext, holder: Holder): number | undefined {
