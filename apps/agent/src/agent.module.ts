@@ -6,7 +6,6 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { KernelPort } from '@hotswap/kernel';
-import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { AGENT_CONFIG, KERNEL_ACCESS, KERNEL_PORT, REDIS } from './agent.tokens.js';
 import type { AgentConfig } from './config/agent.config.js';
@@ -18,10 +17,15 @@ import { HostLock } from './lock/host.lock.js';
 import { logFields } from './logger.js';
 import { AgentMetrics } from './metrics/agent.metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { moduleRefcountSource } from './metrics/module-refcount.source.js';
+import { CensusQueueWorker } from './queue/census-queue.worker.js';
+import type { Redis } from 'ioredis';
 import { redisConnection } from './queue/redis-connection.js';
 import { SwapEventPublisher } from './queue/swap-event.publisher.js';
 import { SwapQueueWorker } from './queue/swap-queue.worker.js';
 import { HeartbeatService } from './registry/heartbeat.service.js';
+import { ModuleVersionReporter } from './registry/module-version.reporter.js';
+import { ModuleWatchList } from './registry/module-watch.list.js';
 import { SwapJobHandler } from './swap/swap-job.handler.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -29,6 +33,7 @@ import { AGENT_VERSION } from './version.js';
 class AgentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(SwapQueueWorker) private readonly worker: SwapQueueWorker,
+    @Inject(CensusQueueWorker) private readonly census: CensusQueueWorker,
     @Inject(HeartbeatService) private readonly heartbeat: HeartbeatService,
     @Inject(SwapEventPublisher) private readonly publisher: SwapEventPublisher,
     @Inject(KERNEL_PORT) private readonly port: KernelPort,
@@ -37,6 +42,7 @@ class AgentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.heartbeat.start();
+    this.census.start();
     await this.worker.start();
   }
 
@@ -45,6 +51,7 @@ class AgentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.heartbeat.stop();
     const steps = [
       () => this.worker.close(),
+      () => this.census.close(),
       () => this.publisher.close(),
       () => this.port.close(),
       () => this.redis.quit(),
@@ -61,7 +68,13 @@ export class AgentModule {
       controllers: [MetricsController, HealthController],
       providers: [
         { provide: AGENT_CONFIG, useValue: config },
-        { provide: AgentMetrics, useFactory: () => new AgentMetrics(AGENT_VERSION) },
+        { provide: ModuleWatchList, useFactory: () => new ModuleWatchList() },
+        {
+          provide: AgentMetrics,
+          inject: [KERNEL_PORT, ModuleWatchList],
+          useFactory: (port: KernelPort, watch: ModuleWatchList) =>
+            new AgentMetrics(AGENT_VERSION, moduleRefcountSource(port, watch, hostId)),
+        },
         { provide: REDIS, useFactory: () => redisConnection(config) },
         { provide: KERNEL_ACCESS, useFactory: () => createKernelAccess(config) },
         { provide: KERNEL_PORT, inject: [KERNEL_ACCESS], useFactory: (access: KernelAccess) => access.port },
@@ -82,17 +95,31 @@ export class AgentModule {
               facts,
             ),
         },
-        { provide: SwapEventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new SwapEventPublisher(redis) },
+        {
+          provide: SwapEventPublisher,
+          inject: [REDIS],
+          useFactory: (redis: Redis) => new SwapEventPublisher(redis),
+        },
         {
           provide: SwapQueueWorker,
-          inject: [REDIS, SwapJobHandler, SwapEventPublisher, AgentMetrics],
-          useFactory: (redis: Redis, handler: SwapJobHandler, publisher: SwapEventPublisher, metrics: AgentMetrics) =>
-            new SwapQueueWorker(hostId, redis, handler, publisher, metrics, logFields),
+          inject: [REDIS, SwapJobHandler, SwapEventPublisher, AgentMetrics, ModuleWatchList],
+          useFactory: (
+            redis: Redis,
+            handler: SwapJobHandler,
+            publisher: SwapEventPublisher,
+            metrics: AgentMetrics,
+            watch: ModuleWatchList,
+          ) => new SwapQueueWorker(hostId, redis, handler, publisher, metrics, logFields, watch),
+        },
+        {
+          provide: CensusQueueWorker,
+          inject: [REDIS, KERNEL_PORT],
+          useFactory: (redis: Redis, port: KernelPort) => new CensusQueueWorker(hostId, redis, port, logFields),
         },
         {
           provide: HeartbeatService,
-          inject: [REDIS, SwapQueueWorker],
-          useFactory: (redis: Redis, worker: SwapQueueWorker) =>
+          inject: [REDIS, SwapQueueWorker, KERNEL_PORT, ModuleWatchList],
+          useFactory: (redis: Redis, worker: SwapQueueWorker, port: KernelPort, watch: ModuleWatchList) =>
             new HeartbeatService(
               redis,
               hostId,
@@ -101,6 +128,7 @@ export class AgentModule {
               config.heartbeatMs,
               () => worker.busy(),
               logFields,
+              new ModuleVersionReporter(redis, port, watch, config.heartbeatMs / 2),
             ),
         },
         AgentLifecycle,

@@ -7,3 +7,4 @@ export * from './redis-url.js';
 export * from './swap-prediction.js';
 export * from './dry-run-plan.js';
 export * from './rollback-module.js';
+export * from './host-census.js';

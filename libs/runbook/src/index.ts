@@ -24,3 +24,10 @@ export { hostSelectorOf, requireHosts } from './runbook-hosts.guard.js';
 export type { RolloutHosts } from './runbook-hosts.guard.js';
 export { RunbookValidationError, formatRunbookIssue } from './runbook-validation.error.js';
 export type { RunbookIssue } from './runbook-validation.error.js';
+export {
+  censusRequestOf,
+  censusRequestSchema,
+  validateCensusRequest,
+  MAX_CENSUS_MODULES,
+} from './census-request.schema.js';
+export type { CensusRequest } from './census-request.schema.js';

@@ -1,5 +1,12 @@
 import type { RecoveryObservation, SwapOutcome } from '@hotswap/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { withinDeadline } from '../census/within-deadline.js';
+
+/** The refcount of each module of the runbooks this agent swapped or is swapping; null: not loaded. */
+export type ModuleRefcountSource = () => Promise<readonly { host: string; module: string; refcnt: number | null }[]>;
+
+/** Prometheus scrapes time out after 10 s by default: a kernel read gets a fraction of that. */
+const SCRAPE_READ_TIMEOUT_MS = 1000;
 
 /**
  * Every metric the agent exports, in one place. Naming: https://prometheus.io/docs/practices/naming/
@@ -84,6 +91,20 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Read from the kernel port at scrape time, not at each census: the value is then what the
+   * kernel says when Prometheus looks (a census runs only during a swap, and the refcount matters
+   * most after one, when zombie FDs may still pin the module), and nothing runs when nobody
+   * scrapes. A read that does not answer within a second keeps the last values.
+   */
+  readonly moduleRefcount = new Gauge({
+    name: 'hotswap_agent_module_refcount',
+    help: 'Reference count (/sys/module/NAME/refcnt) of each module of the runbooks this agent swapped or is swapping, read at scrape time; absent while the module is not loaded',
+    labelNames: ['host', 'module'] as const,
+    registers: [this.registry],
+    collect: () => this.collectRefcounts(),
+  });
+
   readonly buildInfo = new Gauge({
     name: 'hotswap_agent_build_info',
     help: 'Build metadata of the running agent',
@@ -93,7 +114,10 @@ export class AgentMetrics {
 
   private readonly initialized = new Set<string>();
 
-  constructor(version: string) {
+  constructor(
+    version: string,
+    private readonly refcounts: ModuleRefcountSource | null = null,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     // prom-client's *_total gauges break the naming rules (promtool check metrics says so);
     // the same figures remain per type in hotswap_agent_nodejs_active_{handles,requests,resources}.
@@ -122,6 +146,21 @@ export class AgentMetrics {
     this.zombieFds.set({ host, module }, 0);
     this.zombieFdsOldest.set({ host, module }, 0);
     this.deviceWithoutDriver.set({ host, module }, 0);
+  }
+
+  private async collectRefcounts(): Promise<void> {
+    const read = this.refcounts;
+    if (!read) return;
+    let modules;
+    try {
+      modules = await withinDeadline('module refcounts', SCRAPE_READ_TIMEOUT_MS, read);
+    } catch {
+      return;
+    }
+    this.moduleRefcount.reset();
+    for (const { host, module, refcnt } of modules) {
+      if (refcnt !== null) this.moduleRefcount.set({ host, module }, refcnt);
+    }
   }
 }
 

@@ -7,11 +7,12 @@ import {
   type SwapReport,
 } from '@hotswap/contracts';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { AgentMetrics } from '../metrics/agent.metrics.js';
+import type { ModuleWatchList } from '../registry/module-watch.list.js';
 import type { SwapJobHandler } from '../swap/swap-job.handler.js';
 import { swapProgressObserver } from '../swap/swap-progress.observer.js';
 import type { SwapEventPublisher } from './swap-event.publisher.js';
+import type { Redis } from 'ioredis';
 
 /**
  * Consumes this host's own swap queue, one job at a time. Before taking new jobs it finishes
@@ -27,6 +28,7 @@ export class SwapQueueWorker {
     private readonly publisher: SwapEventPublisher,
     private readonly metrics: AgentMetrics,
     private readonly log: (msg: string, fields: object) => void,
+    private readonly watch: ModuleWatchList,
   ) {}
 
   async start(): Promise<void> {
@@ -63,6 +65,7 @@ export class SwapQueueWorker {
   /** `bullJob` carries hook output to the controller (job logs); a resumed swap has none. */
   private async run(swapId: string, job: SwapJob, bullJob?: Job): Promise<SwapReport> {
     this.running++;
+    this.watch.addRunbook(job.runbook);
     const module = moduleOf(job);
     const observer = swapProgressObserver(this.hostId, module, this.metrics, (phase, status, detail) => {
       this.log('swap phase', { swapId, phase, status, detail });

@@ -1,11 +1,14 @@
 import { HOSTS_KEY, hostKey } from '@hotswap/contracts';
-import type { Redis } from 'ioredis';
 import { release } from 'node:os';
+import type { ModuleVersionReporter } from './module-version.reporter.js';
+import type { Redis } from 'ioredis';
 
 /**
  * Registers this host in the controller's registry: a hash per host with the HostHeartbeat
  * fields (labels JSON-encoded, numbers as strings, busy as "1"/"0") and its last-seen time as
- * its score in the HOSTS_KEY sorted set. Written at once, then every interval.
+ * its score in the HOSTS_KEY sorted set. Written at once, then every interval. The module
+ * versions (`modules`, JSON) are read from the kernel before each write; when that read fails the
+ * field keeps its last value rather than the heartbeat failing (the host is still alive).
  */
 export class HeartbeatService {
   private timer: NodeJS.Timeout | null = null;
@@ -18,6 +21,7 @@ export class HeartbeatService {
     private readonly intervalMs: number,
     private readonly busy: () => boolean,
     private readonly log: (msg: string, fields: object) => void,
+    private readonly modules: ModuleVersionReporter | null = null,
   ) {}
 
   metricsUrl: string | null = null;
@@ -30,6 +34,10 @@ export class HeartbeatService {
   }
 
   async beat(): Promise<void> {
+    const modules = await this.modules?.read().catch((error: Error) => {
+      this.log('module versions not read', { error: error.message });
+      return null;
+    });
     const now = Date.now();
     await this.redis
       .multi()
@@ -41,6 +49,7 @@ export class HeartbeatService {
         lastSeen: String(now),
         busy: this.busy() ? '1' : '0',
         metricsUrl: this.metricsUrl ?? '',
+        ...(modules ? { modules: JSON.stringify(modules) } : {}),
       })
       .zadd(HOSTS_KEY, now, this.hostId)
       .exec();
