@@ -89,6 +89,12 @@ describe('deploy: real /metrics against promtool, the dashboard and the rules', 
       'every holder recovered',
     );
     assert.ok((metricValue(agentText, 'hotswap_agent_zombie_fds', { host }) ?? 0) >= 1);
+    const holders = parseScenario(readFileSync(scenarioFile, 'utf8')).processes.length;
+    assert.equal(
+      metricValue(agentText, 'hotswap_agent_module_refcount', { host }),
+      holders,
+      'read live: one reference per reopened file (the driver owns the fops)',
+    );
     assert.doesNotMatch(agentText, /\b(pid|path)="/, 'no unbounded labels');
   });
 
@@ -102,6 +108,11 @@ describe('deploy: real /metrics against promtool, the dashboard and the rules', 
     assert.equal(
       metricValue(controllerText, 'hotswap_controller_rollout_host_results_total', { outcome: 'succeeded' }),
       1,
+    );
+    assert.equal(metricValue(controllerText, 'hotswap_controller_job_pickup_seconds_count', { queue: 'swaps' }), 1);
+    assert.equal(
+      metricValue(controllerText, 'hotswap_controller_swap_queue_jobs', { host: hostId, state: 'waiting' }),
+      0,
     );
     const result = promtool(['check', 'metrics'], { input: controllerText });
     assert.equal(result.status, 0, result.output);
@@ -165,6 +176,9 @@ describe('deploy: real /metrics against promtool, the dashboard and the rules', 
       'hotswap_agent_kernel_action_stuck',
       'hotswap_controller_rollouts_running',
       'hotswap_controller_registered_hosts',
+      'hotswap_controller_swap_queue_jobs',
+      'hotswap_controller_job_pickup_seconds_bucket',
+      'hotswap_agent_module_refcount',
     ]) {
       assert.ok(read.has(wanted), `the dashboard does not show ${wanted}`);
     }

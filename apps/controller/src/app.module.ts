@@ -8,7 +8,9 @@ import { SwapEventProcessor } from './events/swap-event.processor.js';
 import { PrometheusClient } from './gates/prometheus.client.js';
 import { HealthController } from './health/health.controller.js';
 import { HostController } from './hosts/host.controller.js';
+import { HostCensusClient } from './hosts/host-census.client.js';
 import { HostRegistryStore } from './hosts/host-registry.store.js';
+import { WatchedModulesStore } from './hosts/watched-modules.store.js';
 import { ErrorResponseFilter } from './http/error-response.filter.js';
 import type { Logger } from './logging/controller.logger.js';
 import { ControllerMetrics } from './metrics/controller.metrics.js';
@@ -54,8 +56,10 @@ export class AppModule {
         RedisLifecycle,
         RolloutStore,
         HostRegistryStore,
+        WatchedModulesStore,
         SwapJobQueues,
         ControllerMetrics,
+        HostCensusClient,
         RunbookStore,
         HostClaimsStore,
         PrometheusClient,

@@ -14,6 +14,8 @@ import { loadRedisCredentials, type RedisCredentials } from './redis/redis-crede
  *   PROMETHEUS_URL    base URL of the Prometheus that runbooks' Prometheus gates query (optional;
  *                     without it such a gate records status `error` and holds the rollout)
  *   SWEEP_SECONDS     how often one replica re-examines every unfinished rollout (default 10)
+ *   CENSUS_TIMEOUT_MS how long a live census (GET /v1/hosts/:id/holders, a dry run) waits for a
+ *                     host's agent to answer (default 3000)
  *   REDIS_PASSWORD, REDIS_PASSWORD_FILE, REDIS_TLS_CA_FILE   see redis/redis-credentials.ts
  *   HOTSWAP_TOKENS_FILE, HOTSWAP_TOKENS, HOTSWAP_AUTH         see auth/auth.config.ts
  */
@@ -39,6 +41,7 @@ const configSchema = z.object({
       .default(null),
   ),
   sweepSeconds: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(3600).default(10)),
+  censusTimeoutMs: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(100).max(60_000).default(3000)),
 });
 
 export type ControllerConfig = z.output<typeof configSchema> & RedisCredentials & { readonly auth: AuthConfig };
@@ -52,6 +55,7 @@ const ENV_NAMES: Record<keyof z.output<typeof configSchema>, string> = {
   logLevel: 'LOG_LEVEL',
   prometheusUrl: 'PROMETHEUS_URL',
   sweepSeconds: 'SWEEP_SECONDS',
+  censusTimeoutMs: 'CENSUS_TIMEOUT_MS',
 };
 
 export class ControllerConfigError extends Error {
@@ -68,6 +72,7 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
     logLevel: env['LOG_LEVEL'],
     prometheusUrl: env['PROMETHEUS_URL'],
     sweepSeconds: env['SWEEP_SECONDS'],
+    censusTimeoutMs: env['CENSUS_TIMEOUT_MS'],
   });
   const problems: string[] = [];
   const credentials = loadRedisCredentials(env, (variable, message) => problems.push(`  ${variable}: ${message}`));

@@ -4,7 +4,13 @@ import { ControllerConfigError, loadControllerConfig } from '../src/controller.c
 
 /** The controller refuses to start without API tokens unless told to run open (see auth.config.spec). */
 const OPEN = { HOTSWAP_AUTH: 'open' };
-const UNSET = { prometheusUrl: null, sweepSeconds: 10, redisPassword: undefined, redisTlsCa: undefined };
+const UNSET = {
+  prometheusUrl: null,
+  sweepSeconds: 10,
+  censusTimeoutMs: 3000,
+  redisPassword: undefined,
+  redisTlsCa: undefined,
+};
 
 describe('loadControllerConfig', () => {
   it('applies the defaults', () => {
@@ -42,10 +48,10 @@ describe('loadControllerConfig', () => {
 
   it('names the variables that are wrong', () => {
     assert.throws(
-      () => loadControllerConfig({ PORT: 'http', JOB_TTL_SECONDS: '-5', LOG_LEVEL: 'loud' }),
+      () => loadControllerConfig({ PORT: 'http', JOB_TTL_SECONDS: '-5', LOG_LEVEL: 'loud', CENSUS_TIMEOUT_MS: '50' }),
       (error: unknown) => {
         assert.ok(error instanceof ControllerConfigError);
-        for (const name of ['REDIS_URL', 'PORT', 'JOB_TTL_SECONDS', 'LOG_LEVEL'])
+        for (const name of ['REDIS_URL', 'PORT', 'JOB_TTL_SECONDS', 'LOG_LEVEL', 'CENSUS_TIMEOUT_MS'])
           assert.match(error.message, new RegExp(`${name}:`));
         return true;
       },

@@ -17,6 +17,7 @@ describe('decodeHeartbeat', () => {
         lastSeen: String(now - 1500),
         busy: '1',
         metricsUrl: 'http://10.0.0.5:9464/metrics',
+        modules: '[{"name":"mlx5_core","loaded":true,"version":"24.10","srcversion":"5A1C0E6F3B2D49A87E10C42"}]',
       },
       now - 1500,
       now,
@@ -31,7 +32,23 @@ describe('decodeHeartbeat', () => {
       labels: { rack: 'r1', zone: 'z2' },
       busy: true,
       metricsUrl: 'http://10.0.0.5:9464/metrics',
+      modules: [{ name: 'mlx5_core', loaded: true, version: '24.10', srcversion: '5A1C0E6F3B2D49A87E10C42' }],
     });
+  });
+
+  it('keeps the well-formed module entries of an odd or foreign modules field', () => {
+    const decode = (modules: string) => decodeHeartbeat('gpu-4', { modules }, now, now).modules;
+    assert.deepEqual(decode('not json'), []);
+    assert.deepEqual(decode('{"name":"x"}'), []);
+    assert.deepEqual(
+      decode(
+        '[{"name":"a","loaded":"yes","version":2,"srcversion":""},{"loaded":true},null,{"name":"b","loaded":true}]',
+      ),
+      [
+        { name: 'a', loaded: false, version: null, srcversion: null },
+        { name: 'b', loaded: true, version: null, srcversion: null },
+      ],
+    );
   });
 
   it('tolerates a missing or malformed hash and falls back to the sorted-set score', () => {

@@ -14,6 +14,7 @@ const registered = (hostId: string, labels: Record<string, string>, available = 
   labels,
   busy: false,
   metricsUrl: null,
+  modules: [],
 });
 const REGISTRY = [
   registered('a', { rack: 'r1', pool: 'gpu' }),

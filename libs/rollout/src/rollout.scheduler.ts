@@ -11,8 +11,9 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const list = (ids: readonly string[]): string =>
   ids.length <= 5 ? ids.join(', ') : `${ids.slice(0, 5).join(', ')}, …`;
 
-/** A host already runs the target when its srcversion (or, lacking one, version) matches. */
+/** A host already runs the target when its srcversion (or, lacking one, version) matches, or the caller says so. */
 function onTarget(host: HostInfo): boolean {
+  if (host.onTarget !== undefined) return host.onTarget;
   if (host.targetSrcversion && host.currentSrcversion) return host.targetSrcversion === host.currentSrcversion;
   return !!host.targetVersion && host.targetVersion === host.currentVersion;
 }

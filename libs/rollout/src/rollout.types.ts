@@ -30,6 +30,12 @@ export interface HostInfo {
   /** The target's srcversion/version when known (e.g. from `modinfo` of the target file). */
   readonly targetSrcversion?: string | null;
   readonly targetVersion?: string | null;
+  /**
+   * Whether the whole module stack already runs the target, when the caller compared it module
+   * by module (the controller does, from the versions agents report); takes precedence over the
+   * single-module fields above.
+   */
+  readonly onTarget?: boolean;
 }
 
 /** What the SLO gate reads of one application's recovery. */

@@ -1,4 +1,4 @@
-import { HEARTBEAT_TTL_MS } from '@hotswap/contracts';
+import { HEARTBEAT_TTL_MS, type ModuleVersion } from '@hotswap/contracts';
 
 /**
  * The registry as agents write it (apps/agent HeartbeatService; libs/contracts HostHeartbeat):
@@ -12,6 +12,8 @@ import { HEARTBEAT_TTL_MS } from '@hotswap/contracts';
  *     lastSeen      epoch ms in decimal
  *     busy          "1" while a swap runs, else "0"
  *     metricsUrl    the agent's /metrics URL, "" when unknown
+ *     modules       JSON list of {name, loaded, version, srcversion}: the modules the runbooks
+ *                   name (WATCHED_MODULES_KEY) and those the agent swapped; absent from old agents
  *
  * The hash comes from another process, possibly another version: every field is optional
  * here, and a bad one becomes a neutral value rather than an error.
@@ -27,6 +29,8 @@ export interface RegisteredHost {
   readonly labels: Readonly<Record<string, string>>;
   readonly busy: boolean;
   readonly metricsUrl: string | null;
+  /** Versions of the modules relevant to runbooks, as of the last heartbeat. */
+  readonly modules: readonly ModuleVersion[];
 }
 
 export function decodeHeartbeat(
@@ -51,10 +55,30 @@ export function decodeHeartbeat(
     labels: decodeLabels(hash['labels']),
     busy: hash['busy'] === '1',
     metricsUrl: nonEmpty(hash['metricsUrl']),
+    modules: decodeModules(hash['modules']),
   };
 }
 
 const nonEmpty = (value: string | undefined): string | null => (value === undefined || value === '' ? null : value);
+
+const stringOrNull = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+/** Entries without a string name are dropped; a field of the wrong type becomes null. */
+export function decodeModules(json: string | undefined): ModuleVersion[] {
+  if (!json) return [];
+  try {
+    const value: unknown = JSON.parse(json);
+    if (!Array.isArray(value)) return [];
+    return value.flatMap((entry: unknown) => {
+      if (typeof entry !== 'object' || entry === null) return [];
+      const { name, loaded, version, srcversion } = entry as Record<string, unknown>;
+      if (typeof name !== 'string' || name === '') return [];
+      return [{ name, loaded: loaded === true, version: stringOrNull(version), srcversion: stringOrNull(srcversion) }];
+    });
+  } catch {
+    return [];
+  }
+}
 
 function decodeLabels(json: string | undefined): Record<string, string> {
   if (!json) return {};

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HEARTBEAT_TTL_MS, HOSTS_KEY, hostKey } from '@hotswap/contracts';
+import { HEARTBEAT_TTL_MS, HOSTS_KEY, hostKey, type ModuleVersion } from '@hotswap/contracts';
 import type { Redis } from 'ioredis';
 import { REDIS } from '../redis/redis.provider.js';
-import { decodeHeartbeat, type RegisteredHost } from './host-heartbeat.decoder.js';
+import { decodeHeartbeat, decodeModules, type RegisteredHost } from './host-heartbeat.decoder.js';
 
 /** Reads the registry agents write (the encoding is documented in host-heartbeat.decoder.ts). */
 @Injectable()
@@ -16,6 +16,11 @@ export class HostRegistryStore {
     return scored
       .map(([hostId, score], i) => decodeHeartbeat(hostId, hashes[i] ?? {}, score, now))
       .sort((a, b) => a.hostId.localeCompare(b.hostId));
+  }
+
+  /** The ids of every registered host, without reading their hashes. */
+  async ids(): Promise<string[]> {
+    return this.redis.zrange(HOSTS_KEY, 0, '-1');
   }
 
   /** One host, or null when no agent ever registered it. */
@@ -41,6 +46,12 @@ export class HostRegistryStore {
         return [hostId, Number.isFinite(lastSeen) && now - lastSeen < HEARTBEAT_TTL_MS];
       }),
     );
+  }
+
+  /** The module versions each host reported in its last heartbeat (empty when none). */
+  async moduleVersions(hostIds: readonly string[]): Promise<Map<string, ModuleVersion[]>> {
+    const fields = await Promise.all(hostIds.map((hostId) => this.redis.hget(hostKey(hostId), 'modules')));
+    return new Map(hostIds.map((hostId, i) => [hostId, decodeModules(fields[i] ?? undefined)]));
   }
 
   /** The ids no agent ever registered (absent from the registry), in the order given. */

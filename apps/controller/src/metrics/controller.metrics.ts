@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CENSUS_QUEUE, SWAP_QUEUE } from '@hotswap/contracts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LOGGER } from '../controller.tokens.js';
 import { HostRegistryStore } from '../hosts/host-registry.store.js';
 import type { Logger } from '../logging/controller.logger.js';
 import { SWAP_OUTCOMES } from '../rollouts/rollout.record.js';
 import { RolloutStore } from '../rollouts/rollout.store.js';
+import { QUEUE_DEPTH_STATES, SwapJobQueues } from '../rollouts/swap-job.queues.js';
 import type { EventDisposition } from '../rollouts/rollout.transitions.js';
 import { hostStates } from '../rollouts/rollout.view.js';
 import { CONTROLLER_VERSION } from '../controller.version.js';
@@ -12,9 +14,11 @@ import { CONTROLLER_VERSION } from '../controller.version.js';
 /**
  * Every metric the controller exports, in one place. Naming:
  * https://prometheus.io/docs/practices/naming/ — prefix `hotswap_controller_`, base units,
- * `_total` counters, bounded labels only (outcome, type, result, available, state; never a
- * PID, a path or a host id). The one exception is `rollout` on `hotswap_controller_rollout_hosts`:
- * bounded by only exporting unfinished rollouts, and finished ones for FINISHED_SERIES_MS.
+ * `_total` counters, bounded labels only (outcome, type, result, available, state, queue; never
+ * a PID or a path). Two labels need a bound of their own: `rollout` on
+ * `hotswap_controller_rollout_hosts` (only unfinished rollouts, and finished ones for
+ * FINISHED_SERIES_MS), and `host` on `hotswap_controller_swap_queue_jobs` (hosts in the
+ * registry: one series per state per host, like the agents' own `host` label).
  *
  * These are rollout-level figures. What a swap did on a host is the agent's to count
  * (`hotswap_agent_swaps_total`); the controller counts the results it *recorded* for rollouts
@@ -96,7 +100,21 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * From a job's creation to an agent taking it, read from BullMQ's job timestamps (`timestamp`,
+   * `processedOn`): swap jobs when their result is recorded, census jobs when answered or given
+   * up on. Jobs no agent took are not in it (they show as `waiting` queue depth, or expire).
+   */
+  readonly jobPickupSeconds = new Histogram({
+    name: 'hotswap_controller_job_pickup_seconds',
+    help: "Seconds from a job's enqueue to an agent picking it up (BullMQ timestamps), by queue (swaps, census)",
+    labelNames: ['queue'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
   readonly rolloutsRunning: Gauge;
+  readonly swapQueueJobs: Gauge<'host' | 'state'>;
   readonly rolloutsByState: Gauge<'state'>;
   readonly registeredHosts: Gauge<'available'>;
   readonly rolloutHosts: Gauge<'rollout' | 'state'>;
@@ -104,6 +122,7 @@ export class ControllerMetrics {
   constructor(
     @Inject(RolloutStore) rollouts: RolloutStore,
     @Inject(HostRegistryStore) hosts: HostRegistryStore,
+    @Inject(SwapJobQueues) queues: SwapJobQueues,
     @Inject(LOGGER) logger: Logger,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'hotswap_controller_' });
@@ -122,6 +141,7 @@ export class ControllerMetrics {
     for (const outcome of Object.keys(SWAP_OUTCOMES)) this.hostResults.inc({ direction: 'forward', outcome }, 0);
     for (const direction of ['forward', 'rollback']) this.swapJobsEnqueued.inc({ direction }, 0);
     for (const result of ['pass', 'fail', 'no-data']) this.gateResults.inc({ gate: 'slo', result }, 0);
+    for (const queue of [SWAP_QUEUE, CENSUS_QUEUE]) this.jobPickupSeconds.zero({ queue });
 
     /** A scrape while Redis is down keeps the last values, quickly, rather than failing whole. */
     const readOrKeep = async (what: string, read: () => Promise<void>): Promise<void> => {
@@ -208,6 +228,23 @@ export class ControllerMetrics {
           }
           this.reset();
           for (const { rollout, state, hosts } of counts) this.set({ rollout, state }, hosts);
+        });
+      },
+    });
+
+    this.swapQueueJobs = new Gauge({
+      name: 'hotswap_controller_swap_queue_jobs',
+      help: "Jobs on each registered host's swap queue by state (waiting, active, delayed) (fleet-wide, read from Redis)",
+      labelNames: ['host', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        await readOrKeep('swap_queue_jobs', async () => {
+          const ids = await hosts.ids();
+          const depths = await Promise.all(ids.map((hostId) => queues.depth(hostId)));
+          this.reset();
+          ids.forEach((host, i) => {
+            for (const state of QUEUE_DEPTH_STATES) this.set({ host, state }, depths[i]?.[state] ?? 0);
+          });
         });
       },
     });

@@ -10,6 +10,7 @@ import {
 import { LOGGER } from '../controller.tokens.js';
 import { PrometheusClient } from '../gates/prometheus.client.js';
 import { HostRegistryStore } from '../hosts/host-registry.store.js';
+import { stackOnTarget } from '../hosts/stack-target.match.js';
 import { KeyedMutex } from '../lifecycle/keyed-mutex.js';
 import type { Logger } from '../logging/controller.logger.js';
 import { ControllerMetrics } from '../metrics/controller.metrics.js';
@@ -258,15 +259,22 @@ export class RolloutReconciler {
     );
   }
 
+  /**
+   * The hosts as the registry sees them now: heartbeat fresh or not, and whether the module
+   * versions of the last heartbeat already match the target (the scheduler then skips the host
+   * rather than starting a swap its agent would report `skipped`).
+   */
   private async hostInfos(record: RolloutRecord, now: number): Promise<HostInfo[]> {
-    const available = await this.registry.availability(
-      record.hosts.map((host) => host.hostId),
-      now,
-    );
+    const ids = record.hosts.map((host) => host.hostId);
+    const [available, versions] = await Promise.all([
+      this.registry.availability(ids, now),
+      this.registry.moduleVersions(ids),
+    ]);
     return record.hosts.map((host) => ({
       id: host.hostId,
       labels: host.labels,
       available: available.get(host.hostId) ?? false,
+      onTarget: stackOnTarget(record.runbook.spec.modules, versions.get(host.hostId) ?? []) === true,
     }));
   }
 }

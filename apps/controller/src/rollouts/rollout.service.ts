@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { SwapDirection } from '@hotswap/contracts';
+import { SWAP_QUEUE, type ModuleVersion, type SwapDirection } from '@hotswap/contracts';
 import {
   conflictingRollout,
   decide,
@@ -10,7 +10,7 @@ import {
   type RolloutSpec,
   type Wave,
 } from '@hotswap/rollout';
-import { parseRunbook, validateRunbook, type Runbook } from '@hotswap/runbook';
+import { censusRequestOf, parseRunbook, validateRunbook, type Runbook } from '@hotswap/runbook';
 import { LOGGER } from '../controller.tokens.js';
 import {
   RolloutHostConflictError,
@@ -18,7 +18,10 @@ import {
   RunbookNotFoundError,
   RunbookRevisionMismatchError,
 } from '../errors/controller.errors.js';
+import { HostCensusClient, type CensusAnswer } from '../hosts/host-census.client.js';
 import { HostRegistryStore } from '../hosts/host-registry.store.js';
+import { stackOnTarget } from '../hosts/stack-target.match.js';
+import { WatchedModulesStore } from '../hosts/watched-modules.store.js';
 import type { Logger } from '../logging/controller.logger.js';
 import { ControllerMetrics } from '../metrics/controller.metrics.js';
 import { RunbookStore } from '../runbooks/runbook.store.js';
@@ -28,6 +31,7 @@ import { ROLLOUT_ID_PATTERN, newRolloutId } from './rollout-id.js';
 import type { HostStep, RolloutHost, RolloutRecord, RolloutSnapshot } from './rollout.record.js';
 import { RolloutReconciler } from './rollout.reconciler.js';
 import { RolloutStore } from './rollout.store.js';
+import { SwapJobQueues } from './swap-job.queues.js';
 import {
   applyResult,
   commandEvent,
@@ -60,13 +64,25 @@ export interface RolloutPlan {
   readonly dryRun: true;
   readonly name: string;
   readonly runbook: RolloutRecord['runbookRef'];
-  readonly hosts: readonly (RolloutHost & { readonly available: boolean })[];
+  readonly hosts: readonly PlannedHost[];
   readonly rollout: RolloutSpec;
   readonly waves: readonly Omit<Wave, 'gate'>[];
   readonly skipped: readonly string[];
   /** What the scheduler would say right now (e.g. waiting for a maintenance window). */
   readonly state: string;
   readonly reason: string;
+}
+
+/**
+ * One host of a dry run: the registry's view (availability, module versions of the last
+ * heartbeat), the live census of the host (devices, module stack, holders, resolved targets) or
+ * why there is none, and whether the stack already runs the target (null: cannot tell).
+ */
+export interface PlannedHost extends RolloutHost {
+  readonly available: boolean;
+  readonly modules: readonly ModuleVersion[];
+  readonly onTarget: boolean | null;
+  readonly census: CensusAnswer;
 }
 
 /**
@@ -83,6 +99,9 @@ export class RolloutService {
     @Inject(HostRegistryStore) private readonly registry: HostRegistryStore,
     @Inject(HostClaimsStore) private readonly claims: HostClaimsStore,
     @Inject(RolloutReconciler) private readonly reconciler: RolloutReconciler,
+    @Inject(HostCensusClient) private readonly census: HostCensusClient,
+    @Inject(WatchedModulesStore) private readonly watched: WatchedModulesStore,
+    @Inject(SwapJobQueues) private readonly queues: SwapJobQueues,
     @Inject(ControllerMetrics) private readonly metrics: ControllerMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -95,6 +114,7 @@ export class RolloutService {
     const { runbook, runbookRef } = await this.runbookOf(input);
     const now = Date.now();
     const hosts = resolveHostSet(runbook, await this.registry.list(now));
+    await this.watched.add(runbook);
     const id = newRolloutId();
     const hostIds = hosts.map((host) => host.hostId);
     const claim = await this.claims.claim(id, hostIds, this.ownerCheck, now);
@@ -113,7 +133,12 @@ export class RolloutService {
     return this.view(await this.reconciler.reconcile(id, 'created'));
   }
 
-  /** The plan `create` would start from, with the hosts' availability now; nothing is written. */
+  /**
+   * The plan `create` would start from, nothing written: the hosts' availability now, a live
+   * census of every host at once (answered within the census deadline, or marked so), and the
+   * hosts already on the target skipped, judged from the census where it answered and from the
+   * last heartbeat's module versions elsewhere.
+   */
   async plan(input: RunbookInput): Promise<RolloutPlan> {
     const { runbook, runbookRef } = await this.runbookOf(input);
     const now = Date.now();
@@ -123,20 +148,36 @@ export class RolloutService {
     const owners = await this.claims.owners(hostIds, this.ownerCheck, now);
     const [owner] = owners.values();
     if (owner !== undefined) throw await this.conflict(owner, hostIds);
-    const available = new Map(registered.map((host) => [host.hostId, host.available]));
-    const withAvailability = hosts.map((host) => ({ ...host, available: available.get(host.hostId) ?? false }));
+    await this.watched.add(runbook);
+    const byId = new Map(registered.map((host) => [host.hostId, host]));
+    const request = censusRequestOf(runbook);
+    const answers = await Promise.all(hostIds.map((hostId) => this.census.ask(hostId, request)));
+    const planned = hosts.map((host, i): PlannedHost => {
+      const census = answers[i] as CensusAnswer;
+      const modules = byId.get(host.hostId)?.modules ?? [];
+      const onTarget =
+        census.status === 'answered'
+          ? stackOnTarget(runbook.spec.modules, census.census.modules, census.census.targets)
+          : stackOnTarget(runbook.spec.modules, modules);
+      return { ...host, available: byId.get(host.hostId)?.available ?? false, modules, onTarget, census };
+    });
     const rollout = rolloutSpecOf(runbook);
     const decision = decide({
       rollout,
-      hosts: withAvailability.map((host) => ({ id: host.hostId, labels: host.labels, available: host.available })),
-      events: [{ type: 'started', at: now }],
-      now,
+      hosts: planned.map((host) => ({
+        id: host.hostId,
+        labels: host.labels,
+        available: host.available,
+        onTarget: host.onTarget === true,
+      })),
+      events: [{ type: 'started', at: Date.now() }],
+      now: Date.now(),
     });
     return {
       dryRun: true,
       name: runbook.metadata.name,
       runbook: runbookRef,
-      hosts: withAvailability,
+      hosts: planned,
       rollout,
       waves: decision.waves.map(({ index, kind, hosts: members }) => ({
         index,
@@ -211,6 +252,7 @@ export class RolloutService {
     const { disposition, reason } = update.result;
     if (disposition === 'applied') {
       this.metrics.hostResults.inc({ direction: input.direction, outcome: input.report.outcome });
+      await this.observePickup(rolloutId, input.hostId, input.direction);
       this.logger.info(
         {
           rolloutId,
@@ -223,6 +265,16 @@ export class RolloutService {
       );
     }
     return reason === undefined ? { disposition } : { disposition, reason };
+  }
+
+  /** Once per recorded result: how long the swap job waited for its agent (BullMQ timestamps). */
+  private async observePickup(rolloutId: string, hostId: string, direction: SwapDirection): Promise<void> {
+    try {
+      const seconds = await this.queues.pickupSeconds(rolloutId, hostId, direction);
+      if (seconds !== null) this.metrics.jobPickupSeconds.observe({ queue: SWAP_QUEUE }, seconds);
+    } catch (error) {
+      this.logger.debug({ rolloutId, hostId, error: (error as Error).message }, 'swap job pickup time not read');
+    }
   }
 
   private async runbookOf(input: RunbookInput): Promise<{ runbook: Runbook; runbookRef: RolloutRecord['runbookRef'] }> {

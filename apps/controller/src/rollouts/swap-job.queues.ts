@@ -9,11 +9,11 @@ import {
   type SwapJob,
 } from '@hotswap/contracts';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
 import type { ControllerConfig } from '../controller.config.js';
 import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
+import type { Redis } from 'ioredis';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
 import type { RolloutRecord } from './rollout.record.js';
 
@@ -23,6 +23,10 @@ const KEEP_FAILED_SECONDS = 7 * 24 * 3600;
 
 /** States in which no agent has taken the job yet: the only ones it may be withdrawn from. */
 const NOT_TAKEN = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
+
+/** The states the queue-depth gauge reports: jobs not taken yet, taken, and scheduled for later. */
+export const QUEUE_DEPTH_STATES = ['waiting', 'active', 'delayed'] as const;
+export type QueueDepthState = (typeof QUEUE_DEPTH_STATES)[number];
 
 /** What became of a withdrawal: removed before any agent took it, taken already, or no such job. */
 export type Withdrawal = 'removed' | 'taken' | 'missing';
@@ -94,6 +98,25 @@ export class SwapJobQueues implements OnModuleDestroy {
     const notAfter = (job?.data as Partial<SwapJob> | undefined)?.notAfter;
     if (!job || typeof notAfter !== 'number' || notAfter >= now) return false;
     return (await this.withdraw(rolloutId, hostId, direction)) === 'removed';
+  }
+
+  /** Jobs on the host's swap queue by state, for the queue-depth gauge. */
+  async depth(hostId: string): Promise<Record<QueueDepthState, number>> {
+    const counts = await this.queueFor(hostId).getJobCounts(...QUEUE_DEPTH_STATES);
+    return Object.fromEntries(QUEUE_DEPTH_STATES.map((state) => [state, counts[state] ?? 0])) as Record<
+      QueueDepthState,
+      number
+    >;
+  }
+
+  /**
+   * Seconds from the job's creation (BullMQ `timestamp`, set by `enqueue`) to an agent taking it
+   * (`processedOn`); null when no agent took it or the job is gone.
+   */
+  async pickupSeconds(rolloutId: string, hostId: string, direction: SwapDirection): Promise<number | null> {
+    const job = await this.queueFor(hostId).getJob(swapJobId(rolloutId, hostId, direction));
+    if (job?.processedOn === undefined) return null;
+    return Math.max(0, job.processedOn - job.timestamp) / 1000;
   }
 
   private queueFor(hostId: string): Queue {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Res } from '@nestjs/common';
 import { parseRunbook, validateRunbook, type ModuleStep } from '@hotswap/runbook';
 import { RunbookNotFoundError, UnsupportedMediaTypeError } from '../errors/controller.errors.js';
+import { WatchedModulesStore } from '../hosts/watched-modules.store.js';
 import { RunbookStore, type StoredRunbook } from './runbook.store.js';
 
 /** One line of GET /v1/runbooks. */
@@ -18,11 +19,15 @@ interface StatusResponse {
 
 @Controller('v1/runbooks')
 export class RunbookController {
-  constructor(@Inject(RunbookStore) private readonly runbooks: RunbookStore) {}
+  constructor(
+    @Inject(RunbookStore) private readonly runbooks: RunbookStore,
+    @Inject(WatchedModulesStore) private readonly watched: WatchedModulesStore,
+  ) {}
 
   /**
    * Validates and stores a runbook under its `metadata.name` (JSON, or YAML whose issues carry
-   * line and column). 201 when new; 200 when it replaced one, with the revision bumped.
+   * line and column). 201 when new; 200 when it replaced one, with the revision bumped. Its
+   * modules join the watched set, so agents report their versions from the next heartbeat.
    */
   @Post()
   async put(
@@ -32,6 +37,7 @@ export class RunbookController {
   ): Promise<StoredRunbook> {
     const runbook = typeof body === 'string' ? parseRunbook(body) : validateRunbook(jsonBody(body, contentType));
     const { stored, created } = await this.runbooks.put(runbook, Date.now());
+    await this.watched.add(runbook);
     response.status(created ? 201 : 200);
     return stored;
   }
