@@ -2,7 +2,7 @@ import { LinuxKernelAdapter, SimKernelAdapter, ensureSimHost, type KernelPort } 
 import { join, resolve } from 'node:path';
 import type { HostFacts } from './host-facts.js';
 import { LinuxHostFacts } from './linux-host.facts.js';
-import { redisHostOf } from './redis-host.js';
+import { redisHostsOf } from './redis-host.js';
 
 /** The host's kernel as the agent reaches it: the port, and the host facts the adapter offers. */
 export interface KernelAccess {
@@ -27,8 +27,8 @@ export interface KernelChoice {
 export async function createKernelAccess(choice: KernelChoice): Promise<KernelAccess> {
   if (choice.kernel === 'linux') {
     const adapter = new LinuxKernelAdapter({});
-    const redisHost = choice.redisUrl === undefined ? null : redisHostOf(choice.redisUrl);
-    return { port: adapter, facts: new LinuxHostFacts(adapter, redisHost) };
+    const redisHosts = choice.redisUrl === undefined ? [] : redisHostsOf(choice.redisUrl);
+    return { port: adapter, facts: new LinuxHostFacts(adapter, redisHosts) };
   }
   const socketPath = choice.simSocket ?? join(choice.stateDir, 'sim-host.sock');
   await ensureSimHost({ scenarioPath: resolve(choice.scenario ?? ''), socketPath });

@@ -14,12 +14,12 @@ interface LinuxMark {
  */
 export class LinuxHostFacts implements HostFacts {
   /**
-   * @param redisHost where the agent reaches Redis (a name or an address); null when it needs
-   *   no network for it (a unix socket, or the one-host mode without Redis).
+   * @param redisHosts where the agent reaches Redis (names or addresses); none when it needs no
+   *   network for it (a unix socket, or the one-host mode without Redis).
    */
   constructor(
     private readonly kernel: LinuxKernelAdapter,
-    private readonly redisHost: string | null = null,
+    private readonly redisHosts: readonly string[] = [],
   ) {}
 
   async preflight(input: {
@@ -87,28 +87,29 @@ export class LinuxHostFacts implements HostFacts {
 
   /** A device the agent's own traffic to Redis goes through must not be unbound under it. */
   private async redisPathRefusals(devices: readonly BoundDevice[]): Promise<string[]> {
-    if (this.redisHost === null) return [];
-    let addresses: string[];
-    try {
-      addresses = (await lookup(this.redisHost, { all: true })).map((a) => a.address);
-    } catch (error) {
-      return [`cannot resolve the Redis host ${this.redisHost} to check the route to it: ${(error as Error).message}`];
-    }
-    const refusals: string[] = [];
-    for (const address of addresses) {
-      const route = await this.kernel.routeDevice(address);
-      if (!route?.deviceDir) continue;
-      for (const device of devices) {
-        const dir = await this.kernel.deviceDir(device);
-        if (dir !== null && (route.deviceDir === dir || route.deviceDir.startsWith(`${dir}/`))) {
-          refusals.push(
-            `device ${device.bus}/${device.id} carries ${route.iface}, the agent's route to Redis (${this.redisHost}, ${address}): ` +
+    const refusals = new Set<string>();
+    for (const host of this.redisHosts) {
+      let addresses: string[];
+      try {
+        addresses = (await lookup(host, { all: true })).map((a) => a.address);
+      } catch (error) {
+        refusals.add(`cannot resolve the Redis host ${host} to check the route to it: ${(error as Error).message}`);
+        continue;
+      }
+      for (const address of addresses) {
+        const route = await this.kernel.routeDevice(address);
+        if (!route?.deviceDir) continue;
+        for (const device of devices) {
+          const dir = await this.kernel.deviceDir(device);
+          if (dir === null || (route.deviceDir !== dir && !route.deviceDir.startsWith(`${dir}/`))) continue;
+          refusals.add(
+            `device ${device.bus}/${device.id} carries ${route.iface}, the agent's route to Redis (${host}, ${address}): ` +
               'unbinding it would cut the agent off; swap it from the one-host mode or over another network',
           );
         }
       }
     }
-    return [...new Set(refusals)];
+    return [...refusals];
   }
 
   async mark(): Promise<LinuxMark> {

@@ -1,15 +1,19 @@
+import { parseRedisUrl } from '@hotswap/contracts';
+
 /**
- * The host name or address the agent reaches Redis at, from the Redis URL as the agent is
- * configured with it: null for a unix socket (a path, no network device involved).
+ * The host names or addresses the agent reaches Redis at, from its Redis URL: none for a unix
+ * socket (no network device involved), the seed nodes for a cluster URL (the nodes discovered
+ * from them are not known before connecting).
  */
-export function redisHostOf(url: string): string | null {
-  if (!/^rediss?:\/\//.test(url)) return null;
-  let host: string;
+export function redisHostsOf(url: string): string[] {
+  let target;
   try {
-    host = new URL(url).hostname;
+    target = parseRedisUrl(url);
   } catch {
-    return null;
+    return [];
   }
-  const bare = host.replace(/^\[(.*)\]$/, '$1');
-  return bare === '' ? null : bare;
+  if (target.kind === 'cluster') return [...new Set(target.nodes.map((n) => n.host))];
+  if (!/^rediss?:\/\//i.test(target.url)) return [];
+  const host = new URL(target.url).hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === '' ? [] : [host];
 }
