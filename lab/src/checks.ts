@@ -8,6 +8,7 @@ import {
   unloadWhileZombies,
   versionMatches,
 } from './module-checks.js';
+import { dryRunPredictions } from './prediction-checks.js';
 import { appsRestartEveryCycle, holdersSignalled, swapsFail, unbindBlocked } from './wait-checks.js';
 import type { Check } from './scenario-checks.schema.js';
 
@@ -59,6 +60,8 @@ function scenarioCheck(ctx: CheckContext, check: Check): CheckResult {
       return holdersSignalled(ctx);
     case 'apps-restart-every-cycle':
       return appsRestartEveryCycle(ctx);
+    case 'dry-run-predictions':
+      return dryRunPredictions(ctx);
     case 'swaps-fail':
       return swapsFail(ctx, check.outcome);
     case 'agent-matches-apps':

@@ -33,6 +33,9 @@ export function guestLabFiles(
 ): Map<string, string> {
   const files = new Map<string, string>();
   const apps = scenario.applications;
+  const dryRun = scenario.checks.some((check) => check.check === 'dry-run-predictions')
+    ? dryRunCommand(swapCommand)
+    : null;
   files.set(
     'lab.env',
     shellEnv({
@@ -43,12 +46,15 @@ export function guestLabFiles(
       LAB_RESTARTING_APPS: apps.flatMap((app) => (app.recovers === 'restart' ? [app.name] : [])).join(' '),
       LAB_CYCLES: scenario.swap.cycles,
       LAB_VARIANTS: runbooks.length,
+      // The agent's dry run before the first cycle of each variant, when a check wants it.
+      LAB_DRY_RUN_CYCLES: dryRun === null ? 0 : runbooks.length,
       LAB_EXPECT: scenario.swap.expect,
       LAB_SETTLE_SECONDS: scenario.swap.settleSeconds,
       LAB_PAUSE_MS: scenario.swap.pauseMs,
     }),
   );
   files.set('swap.cmd', `${swapCommand}\n`);
+  if (dryRun !== null) files.set('dry-run.cmd', `${dryRun}\n`);
   for (const app of apps) files.set(`apps/${app.name}.cmd`, `exec ${app.command}\n`);
   runbooks.forEach((runbook, variant) => {
     files.set(`variants/${variant}/runbook.yaml`, stringify(runbook));
@@ -56,6 +62,11 @@ export function guestLabFiles(
     files.set(`variants/${variant}/swap-load.sh`, loadScript(runbook));
   });
   return files;
+}
+
+/** The agent swap command with --dry-run; null when the swap command is not the agent. */
+export function dryRunCommand(swapCommand: string): string | null {
+  return swapCommand.includes('/hotswap/agent.js swap ') ? `${swapCommand} --dry-run` : null;
 }
 
 /** What lab-swap-shell needs from the runbook, as shell variables. */

@@ -83,18 +83,21 @@ const recordSchema = z.discriminatedUnion('t', [
 export type GuestRecord = z.output<typeof recordSchema>;
 export type RecordOf<T extends GuestRecord['t']> = Extract<GuestRecord, { t: T }>;
 
+/** Raw output lines of cycle N: the swap command's stdout and stderr tail, the dry run's stdout. */
+export type RawKind = 'swap-out' | 'swap-err' | 'dry-run';
+
 /** One parsed line: a record, a line of the swap command's output, or something unexpected. */
 export type GuestLine =
   | { readonly kind: 'record'; readonly record: GuestRecord; readonly hostMs: number }
-  | { readonly kind: 'swap-out' | 'swap-err'; readonly cycle: number; readonly text: string }
+  | { readonly kind: RawKind; readonly cycle: number; readonly text: string }
   | { readonly kind: 'garbled'; readonly text: string; readonly error: string };
 
-const RAW = /^@(swap-out|swap-err) (\d+) ?(.*)$/;
+const RAW = /^@(swap-out|swap-err|dry-run) (\d+) ?(.*)$/;
 
 export function parseGuestLine(text: string, hostMs = 0): GuestLine | null {
   if (text.trim() === '') return null;
   const raw = RAW.exec(text);
-  if (raw) return { kind: raw[1] as 'swap-out' | 'swap-err', cycle: Number(raw[2]), text: raw[3] ?? '' };
+  if (raw) return { kind: raw[1] as RawKind, cycle: Number(raw[2]), text: raw[3] ?? '' };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,4 +1,14 @@
-import type { AppCycle, AppEnd, AppStart, GuestLine, GuestRecord, ModuleSample, RecordOf } from './guest-records.js';
+import type { DryRunPlan } from '@hotswap/contracts';
+import type {
+  AppCycle,
+  AppEnd,
+  AppStart,
+  GuestLine,
+  GuestRecord,
+  ModuleSample,
+  RawKind,
+  RecordOf,
+} from './guest-records.js';
 import { parseSwapResult, type SwapResult } from './swap-result.js';
 
 export interface SwapCycle {
@@ -13,6 +23,8 @@ export interface SwapCycle {
   readonly settled: boolean;
   readonly result: SwapResult;
   readonly stderrTail: readonly string[];
+  /** `swap --dry-run --json` run just before this cycle (the first cycle of each variant), or why not. */
+  readonly dryRun: DryRunPlan | string | null;
   /** Each application's error -> reopen cycle that began during this swap cycle, by app name. */
   readonly apps: ReadonlyMap<string, AppCycle>;
 }
@@ -54,9 +66,22 @@ function recordsOf<T extends GuestRecord['t']>(
   );
 }
 
+/** The dry run's JSON plan, the reason it is not one, or null when none ran. */
+function parseDryRun(stdout: readonly string[]): DryRunPlan | string | null {
+  if (stdout.length === 0) return null;
+  const last = stdout.filter((line) => line.trim().startsWith('{')).at(-1);
+  try {
+    const plan = JSON.parse(last ?? '') as Partial<DryRunPlan>;
+    if (plan.kind === 'dry-run' && Array.isArray(plan.predictions)) return plan as DryRunPlan;
+  } catch {
+    // reported below
+  }
+  return `the dry run printed no plan: ${stdout.join(' ').slice(0, 200)}`;
+}
+
 export function assembleRun(lines: readonly GuestLine[]): LabRun {
   const all = <T extends GuestRecord['t']>(t: T): RecordOf<T>[] => recordsOf(lines, t).map((entry) => entry.record);
-  const raw = (kind: 'swap-out' | 'swap-err', cycle: number): string[] =>
+  const raw = (kind: RawKind, cycle: number): string[] =>
     lines.flatMap((line) => (line.kind === kind && line.cycle === cycle ? [line.text] : []));
   const starts = all('cycle-start');
   const appCycles = all('cycle');
@@ -76,6 +101,7 @@ export function assembleRun(lines: readonly GuestLine[]): LabRun {
       settled: swap.settled,
       result: parseSwapResult(raw('swap-out', swap.cycle)),
       stderrTail: raw('swap-err', swap.cycle),
+      dryRun: parseDryRun(raw('dry-run', swap.cycle)),
       apps,
     };
   });

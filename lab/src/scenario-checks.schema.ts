@@ -70,6 +70,12 @@ export const checkSchema = z.discriminatedUnion('check', [
    * again only after the holders closed, and every application reopened its node.
    */
   z.strictObject({ check: z.literal('old-driver-rebound') }),
+  /**
+   * The agent's dry run, run in the guest before the first cycle of each runbook variant: it
+   * would swap, and each prediction (unbind returns or blocks, unload free or waits, errno)
+   * matches what the cycle showed (lab-watch, the applications' errnos, the blocked unbind).
+   */
+  z.strictObject({ check: z.literal('dry-run-predictions') }),
   /** The agent's recovery figure against each application's own: median and worst |difference|. */
   z.strictObject({
     check: z.literal('agent-matches-apps'),

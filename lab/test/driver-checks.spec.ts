@@ -83,6 +83,24 @@ function report(cycle: number, fields: Partial<SwapReport>): string {
   return `@swap-out ${cycle} ${JSON.stringify(full)}`;
 }
 
+/** The agent's dry run before a cycle, with these [kind, expected] predictions. */
+function dryRun(cycle: number, predictions: [string, string][]): string {
+  const plan = {
+    v: 1,
+    kind: 'dry-run',
+    verdict: 'would-swap',
+    predictions: predictions.map(([kind, expected]) => ({
+      kind,
+      subject: 'platform/hs_lab.0',
+      expected,
+      statement: `${kind} ${expected}`,
+      source: 'table',
+      basis: 'test',
+    })),
+  };
+  return `@dry-run ${cycle} ${JSON.stringify(plan)}`;
+}
+
 function context(lines: string[], restartingApps: string[] = []): CheckContext {
   const run = assembleRun(lines.flatMap((line) => parseGuestLine(line) ?? []));
   return {
@@ -104,7 +122,7 @@ function statuses(ctx: CheckContext, checks: Check[]): Record<string, string> {
  * Two fenced cycles: hs_lab goes at +500 while slow holds its zombie until +3000; hs_core's
  * refcnt is 1 (slow's zombie) meanwhile, 3 after. `slowCloses` moves slow's close.
  */
-function fencedLines(slowCloses = 3000, coreGone = false): string[] {
+function fencedLines(slowCloses = 3000, coreGone = false, unloadPrediction = 'free'): string[] {
   const lines = [
     '{"t":"init","at":1000,"release":"6.1.0-56-amd64","uptime":"1.0","scenario":"hs-fenced"}',
     mod('hs_lab', 1100, 'live', 0, '1.0'),
@@ -116,6 +134,11 @@ function fencedLines(slowCloses = 3000, coreGone = false): string[] {
     const cycle = index + 1;
     const t0 = cycle * 10_000;
     lines.push(
+      dryRun(cycle, [
+        ['unbind', 'returns'],
+        ['unload', unloadPrediction],
+        ['errno', 'ENODEV'],
+      ]),
       JSON.stringify({ t: 'cycle-start', cycle, variant: index, at: t0 }),
       mod('hs_core', t0 + 100, 'live', 2, '1.0', 'hs_lab'),
       mod('hs_lab', t0 + 500, 'absent', -1),
@@ -134,6 +157,7 @@ function fencedLines(slowCloses = 3000, coreGone = false): string[] {
 }
 
 const FENCED: Check[] = [
+  { check: 'dry-run-predictions' },
   { check: 'version-matches-target' },
   { check: 'srcversion-matches-target' },
   { check: 'unload-while-zombies' },
@@ -144,6 +168,7 @@ describe('driver checks: fenced (lab-watch against the applications)', () => {
   it('pass when the driver went while a zombie pinned the core, and each cycle changed version', () => {
     assert.deepEqual(statuses(context(fencedLines()), FENCED), {
       'guest-completed': 'pass',
+      'dry-run-predictions': 'pass',
       'version-matches-target': 'pass',
       'srcversion-matches-target': 'pass',
       'unload-while-zombies': 'pass',
@@ -154,6 +179,12 @@ describe('driver checks: fenced (lab-watch against the applications)', () => {
   it('fail when every zombie was closed before the unload, or the core went too', () => {
     assert.equal(statuses(context(fencedLines(300)), FENCED)['unload-while-zombies'], 'fail');
     assert.equal(statuses(context(fencedLines(3000, true)), FENCED)['module-pinned'], 'fail');
+  });
+
+  it('dry-run-predictions fails on a prediction the cycle contradicts', () => {
+    const checks = evaluateChecks(context(fencedLines(3000, false, 'waits')), [{ check: 'dry-run-predictions' }]);
+    assert.equal(checks[1]?.status, 'fail');
+    assert.match(checks[1]?.detail ?? '', /unload waits — saw free/);
   });
 
   it('fail when the loaded version is not the target', () => {
