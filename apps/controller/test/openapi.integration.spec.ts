@@ -19,6 +19,7 @@ interface Operation {
   readonly tags?: string[];
   readonly 'x-required-role'?: string;
   readonly responses: Record<string, unknown>;
+  readonly parameters?: { name: string; in: string }[];
 }
 interface Document {
   readonly openapi: string;
@@ -68,6 +69,16 @@ describe('OpenAPI at /openapi.json and Swagger UI at /docs', { timeout: 60_000 }
     assert.equal(rollouts['get']['x-required-role'], 'read-only');
     assert.ok(document.paths['/v1/rollouts/{id}']?.['get']);
     assert.ok(document.paths['/v1/hosts']?.['get']);
+    const holders = document.paths['/v1/hosts/{id}/holders']?.['get'];
+    assert.equal(holders?.['x-required-role'], 'read-only', 'the live census reads only');
+    assert.deepEqual(
+      holders.parameters
+        ?.filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+      ['bus', 'device', 'driver', 'modules', 'runbook', 'vendor'],
+    );
+    assert.ok(holders.responses['504'], 'documents the answer for a host that does not answer');
     assert.equal(document.paths['/v1/audit']?.['get']?.['x-required-role'], 'read-only');
     assert.deepEqual(document.paths['/v1/audit']?.['get']?.tags, ['Audit']);
   });
