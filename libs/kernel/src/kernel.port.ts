@@ -118,6 +118,32 @@ export interface WatchScope {
   readonly units: readonly string[];
 }
 
+/**
+ * When a kernel action's own write returned, stamped by the child process that made it right
+ * after the write: what the agent hears later (the child's exit, its event loop) lags behind.
+ */
+export interface ActionReturned {
+  /** The agent's clock (epoch ms, like every event's `at`), from the child's CLOCK_MONOTONIC. */
+  readonly returnedAt: number;
+}
+
+/** One look at a process's open files on the device numbers asked about, and when it was taken. */
+export interface FilesSighting {
+  readonly pid: number;
+  /** When its fd table was read (the agent's clock, epoch ms). */
+  readonly at: number;
+  readonly files: readonly OpenFile[];
+}
+
+/**
+ * A cheap look at known processes' open files only (no mappings, names or units), cheap enough
+ * to repeat every few milliseconds, each process stamped with the moment its fds were read.
+ */
+export interface HolderFilesProbe {
+  /** The live processes among those asked about; one missing from the answer has exited. */
+  sight(): Promise<FilesSighting[]>;
+}
+
 export interface KernelPort {
   /** Devices of a bus bound to a driver, with their nodes. */
   findDevices(query: DeviceQuery): Promise<BoundDevice[]>;
@@ -137,13 +163,19 @@ export interface KernelPort {
    * none): a process missing from the answer has exited.
    */
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]>;
+  /**
+   * A probe of these processes' files on `rdevs`, for the recovery watch to poll tightly;
+   * adapters without a cheap way to read fds leave it out (the watch then polls `watch`).
+   */
+  filesProbe?(pids: readonly number[], rdevs: readonly string[]): HolderFilesProbe;
 
   /**
    * Kernel actions. Each may block in the kernel (an unbind in the wait scheme does not return
    * until every file on the device is closed): callers put a deadline on them and never assume
    * they return. They reject with a KernelActionError when the kernel refuses.
    */
-  unbind(ref: DeviceRef): Promise<void>;
+  /** Resolves with when the write returned, when the adapter can tell better than its caller. */
+  unbind(ref: DeviceRef): Promise<ActionReturned | void>;
   bind(ref: DeviceRef, driver: string): Promise<void>;
   /** `modprobe -r` of the modules, in the order given (top of the stack first). */
   unload(modules: readonly string[]): Promise<void>;

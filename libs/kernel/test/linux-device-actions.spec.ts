@@ -64,11 +64,11 @@ describe('linux adapter, sysfs writes by a dd child', () => {
     unlinkSync(unbind);
     await assert.rejects(
       kernel.unbind(FOOD),
-      rejectsWith('ENOENT', /unbind platform food.0 from food failed \(exit 1\): dd: failed to open/),
+      rejectsWith('ENOENT', /unbind platform food.0 from food failed \(exit 1\): ENOENT: no such file or directory/),
     );
-    assert.equal(existsSync(unbind), false, 'conv=nocreat: the write did not create the file');
+    assert.equal(existsSync(unbind), false, 'the write did not create the file');
     mkdirSync(unbind);
-    await assert.rejects(kernel.unbind(FOOD), rejectsWith('EIO', /Is a directory/));
+    await assert.rejects(kernel.unbind(FOOD), rejectsWith('EIO', /EISDIR/));
     rmSync(unbind, { recursive: true });
   });
 

@@ -1,5 +1,5 @@
 import type { RecoveryObservation } from '@hotswap/contracts';
-import type { Holder } from '@hotswap/kernel';
+import type { FilesSighting, Holder } from '@hotswap/kernel';
 import { identityOf, type FileIdentity } from './file-identity.js';
 
 /**
@@ -31,8 +31,7 @@ export function observeRecoveries(
   oldIds: ReadonlySet<FileIdentity>,
   atMs: number,
 ): RecoveryObservation[] {
-  const onNewNode = (h: Holder): boolean =>
-    [...h.files, ...h.mappings].some((f) => !f.deleted && !oldIds.has(identityOf(f)));
+  const onNewNode = (h: Holder): boolean => holdsNewNode([...h.files, ...h.mappings], oldIds);
   const done = new Set(known.map((o) => o.pid));
   const claimed = new Set(known.flatMap((o) => (o.newPid === undefined ? [] : [o.newPid])));
   const byPid = new Map(watched.map((h) => [h.pid, h]));
@@ -57,6 +56,34 @@ export function observeRecoveries(
     }
   }
   return found;
+}
+
+/**
+ * New observations from a tight look at the tracked processes' own fds: each one that holds a
+ * new node has recovered at the moment its fd table was read (`at` of its sighting). Services
+ * restarted under another pid are left to observeRecoveries.
+ */
+export function observeReopens(
+  tracked: readonly TrackedHolder[],
+  known: readonly RecoveryObservation[],
+  sightings: readonly FilesSighting[],
+  oldIds: ReadonlySet<FileIdentity>,
+): RecoveryObservation[] {
+  const done = new Set(known.map((o) => o.pid));
+  const byPid = new Map(sightings.map((s) => [s.pid, s]));
+  return tracked.flatMap((t) => {
+    const sighting = byPid.get(t.pid);
+    if (done.has(t.pid) || !sighting || !holdsNewNode(sighting.files, oldIds)) return [];
+    return [{ ...base(t), status: 'recovered' as const, seconds: Math.max(0, (sighting.at - t.t0Ms) / 1000) }];
+  });
+}
+
+/** A file or mapping on a new node: not removed, and an identity none of the old nodes had. */
+function holdsNewNode(
+  files: readonly { readonly deleted: boolean; readonly rdev: string; readonly ino: number }[],
+  oldIds: ReadonlySet<FileIdentity>,
+): boolean {
+  return files.some((f) => !f.deleted && !oldIds.has(identityOf(f)));
 }
 
 /** What is left when the watch ends: exited (gone, no successor) or not recovered. */

@@ -1,21 +1,46 @@
+import { performance } from 'node:perf_hooks';
 import type { RecoveryObservation } from '@hotswap/contracts';
-import type { Holder, KernelPort } from '@hotswap/kernel';
-import { closeRecoveries, identityOf, observeRecoveries, recoverySettled, type RecoveryWatchSpec } from '@hotswap/swap';
+import type { Holder, HolderFilesProbe, KernelPort } from '@hotswap/kernel';
+import {
+  closeRecoveries,
+  identityOf,
+  observeRecoveries,
+  observeReopens,
+  recoverySettled,
+  type FileIdentity,
+  type RecoveryWatchSpec,
+} from '@hotswap/swap';
+
+/** The tight look at the holders' own fds runs at most this often... */
+const SIGHT_EVERY_MS = 2;
+/** ...and waits this many times as long as its last look took: at most ~1/5 of a CPU on it. */
+const SIGHT_IDLE_FACTOR = 4;
 
 /**
- * Watches the holders of a swapped device reopen it, polling only those processes (and their
- * units). It starts as soon as the device is unbound and runs in the background while the swap
- * goes on, so that an application reopening the new node during load, probe or verify is seen
- * when it does; `finish` sets the deadline once the swap reaches its recovery watch.
+ * Watches the holders of a swapped device reopen it. It starts as soon as the device is unbound
+ * and runs in the background while the swap goes on, so that an application reopening the new
+ * node during load, probe or verify is seen when it does; `finish` sets the deadline once the
+ * swap reaches its recovery watch.
+ *
+ * Two loops share what they find. The full watch polls the holders and their units every
+ * `pollMs` (mappings, names, services restarted under another pid, exits). Where the port offers
+ * a files probe, a tight loop also looks at the holders' own fds every few milliseconds and
+ * stamps each at the moment its fd table was read: a recovery is dated by when it was seen,
+ * not by when a slower poll got round to reporting it (DESIGN.md, "recovery time").
  */
 export class RecoveryWatch {
   private readonly known: RecoveryObservation[] = [];
+  private readonly oldIds: ReadonlySet<FileIdentity>;
   private watched: Holder[] = [];
   private polled = false;
   private lastError: unknown = null;
   private deadline = Number.POSITIVE_INFINITY;
   private stopped = false;
+  private ended = false;
+  /** The tight loop's look in progress: the full watch lets it report first (it saw earlier). */
+  private sight: Promise<void> | null = null;
   private readonly polling: Promise<void>;
+  private readonly sighting: Promise<void>;
 
   constructor(
     private readonly port: KernelPort,
@@ -23,13 +48,20 @@ export class RecoveryWatch {
     private readonly now: () => number,
     private readonly onObservation: (observation: RecoveryObservation) => void,
   ) {
-    this.polling = this.poll();
+    this.oldIds = new Set(spec.oldNodes.map(identityOf));
+    this.polling = this.poll().finally(() => (this.ended = true));
+    const probe = port.filesProbe?.(
+      spec.tracked.map((t) => t.pid),
+      spec.rdevs,
+    );
+    this.sighting = probe ? this.sightLoop(probe) : Promise.resolve();
   }
 
   /** Every holder's observation, once all are back or `deadlineMs` from now has passed. */
   async finish(deadlineMs: number): Promise<RecoveryObservation[]> {
     this.deadline = Math.min(this.deadline, this.now() + deadlineMs);
     await this.polling;
+    await this.sighting;
     if (!this.polled) throw this.lastError ?? new Error('the recovery watch could not read the host');
     const left = closeRecoveries(this.spec.tracked, this.known, this.watched);
     left.forEach(this.onObservation);
@@ -40,22 +72,44 @@ export class RecoveryWatch {
     this.stopped = true;
   }
 
+  private record(observations: readonly RecoveryObservation[]): void {
+    for (const observation of observations) {
+      this.known.push(observation);
+      this.onObservation(observation);
+    }
+  }
+
   private async poll(): Promise<void> {
-    const oldIds = new Set(this.spec.oldNodes.map(identityOf));
     while (!this.stopped) {
       try {
-        this.watched = await this.port.watch(this.spec.scope, this.spec.rdevs);
+        const watched = await this.port.watch(this.spec.scope, this.spec.rdevs);
+        await this.sight;
+        this.watched = watched;
         this.polled = true;
-        for (const observation of observeRecoveries(this.spec.tracked, this.known, this.watched, oldIds, this.now())) {
-          this.known.push(observation);
-          this.onObservation(observation);
-        }
+        this.record(observeRecoveries(this.spec.tracked, this.known, this.watched, this.oldIds, this.now()));
         if (recoverySettled(this.spec.tracked, this.known, this.watched)) return;
       } catch (error) {
         this.lastError = error; // retried at the next poll; reported by finish() if none ever worked
       }
       if (this.now() >= this.deadline) return;
-      await new Promise((resolve) => setTimeout(resolve, this.spec.pollMs));
+      await sleep(this.spec.pollMs);
+    }
+  }
+
+  private async sightLoop(probe: HolderFilesProbe): Promise<void> {
+    const open = (): boolean => this.spec.tracked.some((t) => !this.known.some((o) => o.pid === t.pid));
+    while (!this.stopped && !this.ended && open()) {
+      const started = performance.now();
+      this.sight = probe.sight().then(
+        (sightings) => this.record(observeReopens(this.spec.tracked, this.known, sightings, this.oldIds)),
+        () => undefined, // a failed look is retried; the full watch reports what cannot be read
+      );
+      await this.sight;
+      this.sight = null;
+      const took = performance.now() - started;
+      await sleep(Math.max(SIGHT_EVERY_MS, SIGHT_IDLE_FACTOR * took));
     }
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
 import type { RecoveryObservation, SwapPhase, SwapReport } from '@hotswap/contracts';
-import { KernelActionError, type KernelPort } from '@hotswap/kernel';
+import { KernelActionError, type ActionReturned, type KernelPort } from '@hotswap/kernel';
 import {
   isTerminal,
   next,
@@ -232,10 +232,11 @@ export class SwapRunner {
       if (this.liveActions.has(id)) this.dispatch({ kind: 'action-stuck', at: this.now(), id });
     }, deadlineMs);
     this.act(action).then(
-      () => {
+      (returned) => {
         clearTimeout(timer);
         this.liveActions.delete(id);
-        this.dispatch({ kind: 'action-done', at: this.now(), id });
+        // An unbind's child stamps its own return: hearing of its exit comes later (DESIGN.md).
+        this.dispatch({ kind: 'action-done', at: returned?.returnedAt ?? this.now(), id });
       },
       (error: unknown) => {
         clearTimeout(timer);
@@ -250,7 +251,7 @@ export class SwapRunner {
    * state's action again: an unbound device is not unbound twice, a bound one not bound twice,
    * modules already gone are not unloaded again, a loaded one is not loaded again.
    */
-  private async act(action: KernelAction): Promise<void> {
+  private async act(action: KernelAction): Promise<ActionReturned | void> {
     switch (action.kind) {
       case 'unbind': {
         const device = await this.port.device(action.device);

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { KernelActionError } from '../kernel-action.error.js';
 import type {
+  ActionReturned,
   BoundDevice,
   ClassifiedNode,
   DeviceQuery,
   DeviceRef,
   Holder,
+  HolderFilesProbe,
   KernelPort,
   LoadSpec,
   LoadedModule,
@@ -13,6 +15,7 @@ import type {
   WatchScope,
 } from '../kernel.port.js';
 import { deviceNodeStat, type NodeStatFn } from './device-node.stat.js';
+import { ProcHolderFilesProbe } from './holder-files.probe.js';
 import { KernelActionRunner, type LiveAction } from './kernel-action.runner.js';
 import { KernelFactsReader, type LockdownMode, type MountedDevice, type VermagicCheck } from './kernel-facts.reader.js';
 import { validatePid } from './kernel-name.validator.js';
@@ -39,7 +42,7 @@ export interface LinuxKernelAdapterOptions {
   readonly statNode?: NodeStatFn;
   /** Processes the census reads at once (default 32). */
   readonly censusConcurrency?: number;
-  /** Clock for liveActions().since (default Date.now). */
+  /** Clock for liveActions().since, unbind returns and fd sightings (default Date.now). */
   readonly now?: () => number;
 }
 
@@ -64,6 +67,7 @@ export class LinuxKernelAdapter implements KernelPort {
   private readonly facts: KernelFactsReader;
   private readonly kmsg: KmsgReader;
   private readonly routes: NetworkRouteReader;
+  private readonly now: () => number;
   private closed = false;
 
   constructor(options: LinuxKernelAdapterOptions = {}) {
@@ -71,6 +75,7 @@ export class LinuxKernelAdapter implements KernelPort {
     const commands = { ...defaultLinuxCommands, ...options.commands };
     const statNode = options.statNode ?? deviceNodeStat;
     const now = options.now ?? Date.now;
+    this.now = now;
     this.runner = new KernelActionRunner(now);
     const modinfo = new ModinfoReader(this.runner, commands.modinfo);
     this.devices = new SysfsDeviceReader(this.roots, statNode);
@@ -112,10 +117,13 @@ export class LinuxKernelAdapter implements KernelPort {
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]> {
     return this.censusReader.watch(scope, rdevs);
   }
+  filesProbe(pids: readonly number[], rdevs: readonly string[]): HolderFilesProbe {
+    return new ProcHolderFilesProbe(this.roots.proc, pids, rdevs, this.now);
+  }
 
   // --- the port: kernel actions (each in a child process; the caller keeps the deadline) ---
 
-  unbind(ref: DeviceRef): Promise<void> {
+  unbind(ref: DeviceRef): Promise<ActionReturned> {
     return this.act(() => this.deviceActions.unbind(ref));
   }
   bind(ref: DeviceRef, driver: string): Promise<void> {

@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { KernelActionError } from '../kernel-action.error.js';
-import type { DeviceRef } from '../kernel.port.js';
+import type { ActionReturned, DeviceRef } from '../kernel.port.js';
 import { exists } from './kernel-file.reader.js';
 import type { KernelActionRunner } from './kernel-action.runner.js';
 import { validateBusId, validateBusName, validateDriverName } from './kernel-name.validator.js';
 import type { LinuxRoots } from './linux-roots.js';
 import type { SysfsDeviceReader } from './sysfs-device.reader.js';
+import { returnedAtOf, timedWriteCommand, timedWriteError } from './timed-sysfs.write.js';
 
 /**
- * unbind, bind, drivers_probe and driver_override: sysfs writes, each by a `dd` child so that a
- * write blocked in the kernel blocks only that child. While an action on a device is in flight
+ * unbind, bind, drivers_probe and driver_override: sysfs writes, each by a child so that a
+ * write blocked in the kernel blocks only that child (`dd`; the unbind by a child that stamps
+ * when its write returned, see timed-sysfs.write.ts). While an action on a device is in flight
  * (its child alive, perhaps stuck for good with the device lock held), every other action on
  * that device is refused with EBUSY, naming the pending one.
  */
@@ -24,14 +26,17 @@ export class SysfsDeviceActions {
     private readonly now: () => number,
   ) {}
 
-  /** `echo ID > SYS/bus/BUS/drivers/DRIVER/unbind`, DRIVER being the one bound now. */
-  unbind(ref: DeviceRef): Promise<void> {
+  /**
+   * `echo ID > SYS/bus/BUS/drivers/DRIVER/unbind`, DRIVER being the one bound now. Its return
+   * starts every holder's recovery clock (revoke scheme), so the child that writes stamps it.
+   */
+  unbind(ref: DeviceRef): Promise<ActionReturned> {
     return this.exclusive(ref, `unbind ${ref.bus} ${ref.id}`, async (what) => {
       const driver = await this.devices.driverOf(ref);
       if (driver === undefined) throw noDevice(ref);
       if (driver === null) throw new KernelActionError('ENODEV', `device ${ref.id} is not bound to a driver`);
       validateDriverName(driver);
-      await this.write(this.driverFile(ref.bus, driver, 'unbind'), ref.id, `${what} from ${driver}`, ref);
+      return this.timedWrite(this.driverFile(ref.bus, driver, 'unbind'), ref.id, `${what} from ${driver}`, ref);
     });
   }
 
@@ -76,7 +81,7 @@ export class SysfsDeviceActions {
     });
   }
 
-  private async exclusive(ref: DeviceRef, what: string, action: (what: string) => Promise<void>): Promise<void> {
+  private async exclusive<T>(ref: DeviceRef, what: string, action: (what: string) => Promise<T>): Promise<T> {
     validateBusName(ref.bus);
     validateBusId(ref.id);
     const key = deviceKey(ref);
@@ -92,7 +97,7 @@ export class SysfsDeviceActions {
     }
     this.pending.set(key, { what, since: this.now() });
     try {
-      await action(what);
+      return await action(what);
     } finally {
       this.pending.delete(key);
     }
@@ -100,6 +105,15 @@ export class SysfsDeviceActions {
 
   private driverFile(bus: string, driver: string, file: 'bind' | 'unbind'): string {
     return join(this.roots.sys, 'bus', bus, 'drivers', driver, file);
+  }
+
+  private async timedWrite(path: string, value: string, what: string, ref: DeviceRef): Promise<ActionReturned> {
+    const output = await this.runner
+      .run({ what, ...timedWriteCommand(path, value), device: deviceKey(ref) })
+      .catch((error: unknown) => {
+        throw error instanceof KernelActionError ? timedWriteError(error) : error;
+      });
+    return { returnedAt: returnedAtOf(output.stdout, this.now, process.hrtime.bigint) };
   }
 
   private async write(path: string, value: string, what: string, ref: DeviceRef): Promise<void> {

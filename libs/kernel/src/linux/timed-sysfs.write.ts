@@ -1,0 +1,68 @@
+import { KernelActionError, type KernelActionErrorCode } from '../kernel-action.error.js';
+import type { CommandSpec } from './kernel-action.runner.js';
+
+/**
+ * A sysfs write whose return the child that makes it stamps itself: the agent's own Node.js
+ * (`process.execPath`, present wherever the agent runs) opens the file without creating or
+ * truncating it, writes the value in one write(2), reads CLOCK_MONOTONIC (`process.hrtime`)
+ * right after, and prints it. Under QEMU/TCG the agent hears of a `dd` child's exit tens of ms
+ * after its write returned (process exit, then the agent's event loop); a Node.js child exits
+ * later still, which is why it states the time instead of letting its exit tell it. The
+ * price: the child starts a runtime before it writes (~40 ms on a host, ~0.7 s under TCG).
+ *
+ * On failure it prints the errno's name and Node's message and exits 1.
+ */
+const CHILD_SCRIPT = `
+const fs = require('node:fs');
+const [path, value] = process.argv.slice(1);
+let written;
+try {
+  const fd = fs.openSync(path, fs.constants.O_WRONLY);
+  written = fs.writeSync(fd, value);
+} catch (err) {
+  const code = err.code || 'EIO';
+  process.stderr.write((err.message.startsWith(code) ? '' : code + ': ') + err.message + '\\n');
+  process.exit(1);
+}
+const returned = process.hrtime.bigint();
+if (written !== Buffer.byteLength(value)) {
+  process.stderr.write('EIO: short write (' + written + ' of ' + Buffer.byteLength(value) + ' bytes)\\n');
+  process.exit(1);
+}
+process.stdout.write('returned ' + returned + '\\n');
+`;
+
+const STABLE_CODES: ReadonlySet<string> = new Set<KernelActionErrorCode>([
+  'EBUSY',
+  'ENOENT',
+  'ENODEV',
+  'EEXIST',
+  'EINVAL',
+  'EIO',
+]);
+
+/** The command that writes `value` to `path` and reports when its write returned. */
+export function timedWriteCommand(path: string, value: string): Pick<CommandSpec, 'command' | 'args'> {
+  return { command: process.execPath, args: ['-e', CHILD_SCRIPT, path, value] };
+}
+
+/**
+ * When the child's write returned, on the agent's clock: `now()` minus how long ago that was
+ * on CLOCK_MONOTONIC (the child's `process.hrtime` and ours read the same clock).
+ */
+export function returnedAtOf(stdout: string, now: () => number, monotonicNs: () => bigint): number {
+  const match = /^returned (\d+)$/m.exec(stdout);
+  if (!match?.[1]) throw new KernelActionError('EIO', `the sysfs writer printed no return time: ${stdout.trim()}`);
+  const agoNs = monotonicNs() - BigInt(match[1]);
+  return now() - Number(agoNs) / 1e6;
+}
+
+/**
+ * A failed timed write with the errno the child named, when it is one of the port's codes
+ * (Node's messages are not dd's: "EBUSY: resource busy or locked" matches no text rule).
+ */
+export function timedWriteError(error: KernelActionError): KernelActionError {
+  const named = /(?:^|: )(E[A-Z]+): /m.exec(error.message)?.[1];
+  if (named === undefined || !STABLE_CODES.has(named) || named === error.code) return error;
+  return new KernelActionError(named as KernelActionErrorCode, error.message);
+}
