@@ -7,7 +7,7 @@ import type {
   SwapPrediction,
   SwapReport,
 } from '@hotswap/contracts';
-import type { BoundDevice, DeviceNode, Holder, LoadedModule, ModuleTarget } from '@hotswap/kernel';
+import type { BoundDevice, DeviceNode, Holder, LoadSpec, LoadedModule, ModuleTarget } from '@hotswap/kernel';
 import { holdsAny, identitiesOf, identityOf, type FileIdentity } from './file-identity.js';
 import type { TrackedHolder } from './recovery.tracker.js';
 import type { KernelAction, RecoveryWatchSpec, SwapEffect, SwapEvent } from './swap.effects.js';
@@ -219,14 +219,14 @@ export function next(state: SwapState, event: SwapEvent): Transition {
     case 'unload':
       if (!isAnswer(event, state.actionId)) return stay;
       if (event.kind === 'action-failed') return restoreAfterUnload(state, event.at, `unload failed: ${event.error}`);
-      return state.ctx.plan.loads.length === 0
+      return forwardLoads(state.ctx).length === 0
         ? goAction(state, (id) => ({ phase: 'rebind', index: 0, actionId: id }), event.at, true)
         : goAction(state, (id) => ({ phase: 'load', index: 0, actionId: id }), event.at, true);
 
     case 'load':
       if (!isAnswer(event, state.actionId)) return stay;
       if (event.kind === 'action-failed') return restoreAfterUnload(state, event.at, `load failed: ${event.error}`);
-      if (state.index + 1 < state.ctx.plan.loads.length) {
+      if (state.index + 1 < forwardLoads(state.ctx).length) {
         return goAction(state, (id) => ({ phase: 'load', index: state.index + 1, actionId: id }), event.at, true);
       }
       return goAction(state, (id) => ({ phase: 'rebind', index: 0, actionId: id }), event.at, true);
@@ -469,15 +469,21 @@ function moduleMismatch(
   return null;
 }
 
-/** After a restore, every dependency `modprobe -r` removed must be back too. */
+/** After a restore, every dependency `modprobe -r` removed must be back too, as it was. */
 function missingDependency(
   state: SwapState & { phase: 'verify' },
   loaded: readonly (LoadedModule | null)[],
 ): string | null {
   if (state.expect !== 'previous-modules') return null;
   const deps = (state.ctx.rollback ?? []).filter((r) => r.why === 'dependency');
-  const missing = deps.filter((d) => !loaded.some((m) => m?.name === d.module.name));
-  return missing.length > 0 ? `module ${missing.map((d) => d.module.name).join(', ')} was not loaded back` : null;
+  for (const { module: want } of deps) {
+    const got = loaded.find((m) => m?.name === want.name);
+    if (!got) return `module ${want.name} was not loaded back`;
+    if (want.srcversion && got.srcversion !== want.srcversion) {
+      return `module ${want.name} has srcversion ${got.srcversion}, expected ${want.srcversion}`;
+    }
+  }
+  return null;
 }
 
 function restoreBeforeUnload(state: SwapState, at: number, error: string): Transition {
@@ -496,6 +502,16 @@ function nextRestoreRebind(state: SwapState, from: number, at: number, ok = true
       : finish(state, at, 'failed-restored', null, detail);
   }
   return goAction(state, (id) => ({ phase: 'restore-rebind', index, actionId: id }), at, ok, detail);
+}
+
+/**
+ * What the forward swap loads, in order: first the dependencies `modprobe -r` took along, from
+ * the very files and parameters they had (the runbook's stack is what changes; what it depends
+ * on stays as it was), then the runbook's targets.
+ */
+export function forwardLoads(ctx: SwapContext): LoadSpec[] {
+  const deps = (ctx.rollback ?? []).filter((r) => r.why === 'dependency').map((r) => r.module);
+  return [...reloadOrder(deps).map(reloadSpecOf), ...ctx.plan.loads];
 }
 
 /**
@@ -588,7 +604,7 @@ function enter(state: SwapState): SwapEffect[] {
     case 'unload':
       return act(state.actionId, { kind: 'unload', modules: plan.modules });
     case 'load': {
-      const spec = plan.loads[state.index];
+      const spec = forwardLoads(ctx)[state.index];
       return spec ? act(state.actionId, { kind: 'load', spec }) : [];
     }
     case 'rebind':
