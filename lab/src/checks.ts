@@ -55,7 +55,7 @@ function scenarioCheck(ctx: CheckContext, check: Check): CheckResult {
     case 'old-driver-rebound':
       return oldDriverRebound(ctx);
     case 'unbind-blocked':
-      return unbindBlocked(ctx, check.holders);
+      return unbindBlocked(ctx, check.holders, check.writeMarker, check.withinMs);
     case 'holders-signalled':
       return holdersSignalled(ctx);
     case 'apps-restart-every-cycle':

@@ -42,6 +42,9 @@ export function guestLabFiles(
       LAB_SCENARIO: scenario.name,
       LAB_MODULES: scenario.modules.join(' '),
       LAB_WATCH_MODULES: watchedModules(scenario, runbooks).join(' '),
+      LAB_WATCH_PATHS: scenario.checks
+        .flatMap((check) => (check.check === 'unbind-blocked' && check.writeMarker ? [check.writeMarker] : []))
+        .join(' '),
       LAB_APPS: apps.map((app) => app.name).join(' '),
       LAB_RESTARTING_APPS: apps.flatMap((app) => (app.recovers === 'restart' ? [app.name] : [])).join(' '),
       LAB_CYCLES: scenario.swap.cycles,

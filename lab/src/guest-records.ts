@@ -59,6 +59,10 @@ export const moduleSampleSchema = z.looseObject({
 });
 export type ModuleSample = z.output<typeof moduleSampleSchema>;
 
+/** lab-watch: a watched path appeared or vanished. */
+export const pathSampleSchema = z.looseObject({ t: z.literal('path'), path: z.string(), at: ms, exists: z.boolean() });
+export type PathSample = z.output<typeof pathSampleSchema>;
+
 const recordSchema = z.discriminatedUnion('t', [
   z.looseObject({ t: z.literal('init'), at: ms, release: z.string(), uptime: z.string(), scenario: z.string() }),
   z.looseObject({ t: z.literal('modules-loaded'), ...span, tainted: z.number() }),
@@ -77,6 +81,7 @@ const recordSchema = z.discriminatedUnion('t', [
   }),
   appEndSchema,
   moduleSampleSchema,
+  pathSampleSchema,
   z.looseObject({ t: z.literal('done'), at: ms }),
   z.looseObject({ t: z.literal('fatal'), msg: z.string() }),
 ]);

@@ -6,6 +6,7 @@ import type {
   GuestLine,
   GuestRecord,
   ModuleSample,
+  PathSample,
   RawKind,
   RecordOf,
 } from './guest-records.js';
@@ -44,6 +45,8 @@ export interface LabRun {
   readonly appCycles: readonly AppCycle[];
   /** lab-watch's samples of the watched modules, in time order. */
   readonly modules: readonly ModuleSample[];
+  /** lab-watch's watched paths, appearing and vanishing. */
+  readonly paths: readonly PathSample[];
   readonly cycles: readonly SwapCycle[];
   readonly done: boolean;
   readonly fatal: string | null;
@@ -117,6 +120,7 @@ export function assembleRun(lines: readonly GuestLine[]): LabRun {
     appEnds: all('app-end'),
     appCycles,
     modules: all('mod'),
+    paths: all('path'),
     cycles,
     done: all('done').length > 0,
     fatal: all('fatal')[0]?.msg ?? null,

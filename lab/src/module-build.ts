@@ -25,14 +25,15 @@ async function filesUnder(path: string): Promise<string[]> {
   const info = await stat(path).catch(() => null);
   if (!info) throw new LabInfraError(`build source ${relative(REPO_ROOT, path)} does not exist`);
   if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
+  // Documentation in a source folder cannot change a build: editing it rebuilds nothing.
+  const entries = (await readdir(path, { withFileTypes: true })).filter((entry) => !entry.name.endsWith('.md'));
   const nested = await Promise.all(
     entries.map((entry) => (entry.isDirectory() ? filesUnder(join(path, entry.name)) : [join(path, entry.name)])),
   );
   return nested.flat();
 }
 
-/** The cache key: the command, the kernel, and every source file's path and contents. */
+/** The cache key: the command, the kernel, and every source file's path and contents (not *.md). */
 async function buildKey(command: string, release: string, sources: readonly string[]): Promise<string> {
   const hash = createHash('sha256').update(`${command}\0${release}\0`);
   const files = (await Promise.all(sources.map((source) => filesUnder(join(REPO_ROOT, source))))).flat().sort();

@@ -52,7 +52,21 @@ export const checkSchema = z.discriminatedUnion('check', [
    * The wait scheme: the unbind was reported blocked at the runbook's deadline (not before),
    * naming exactly the `holders` application processes that held the device.
    */
-  z.strictObject({ check: z.literal('unbind-blocked'), holders: z.number().int().positive() }),
+  z.strictObject({
+    check: z.literal('unbind-blocked'),
+    holders: z.number().int().positive(),
+    /**
+     * A path that vanishes as soon as the unbind write reaches the driver (its class device,
+     * e.g. /sys/class/misc/hs_lab0, when remove() deregisters it first): lab-watch's moment for
+     * it is when the deadline starts. Without it, the agent's unbind step start stands in.
+     */
+    writeMarker: z
+      .string()
+      .regex(/^\/\S+$/)
+      .optional(),
+    /** How late after the deadline the report may come (the agent polls its children). */
+    withinMs: z.number().positive().default(1000),
+  }),
   /**
    * Each blocked holder ended by SIGTERM after the deadline (refapp reports app-end only on
    * SIGTERM or SIGINT; SIGKILL leaves no line), and the unbind returned after the last one.

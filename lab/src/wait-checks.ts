@@ -26,8 +26,22 @@ function agentOf(cycle: SwapCycle, failures: string[]): SwapReport | null {
 const span = (values: readonly number[], unit = ' ms'): string =>
   values.length > 0 ? `${Math.min(...values)}–${Math.max(...values)}${unit}` : 'n/a';
 
-export function unbindBlocked(ctx: CheckContext, holders: number): CheckResult {
-  const name = `unbind-blocked (${holders} holders, at ${ctx.unbindDeadlineMs} ms)`;
+/** When `marker` vanished during the cycle (the unbind write reached the driver). */
+function markerGoneAt(run: LabRun, marker: string, cycle: SwapCycle): number | null {
+  const gone = run.paths.find(
+    (sample) => sample.path === marker && !sample.exists && sample.at > cycle.startAt && sample.at <= cycle.settledAt,
+  );
+  return gone?.at ?? null;
+}
+
+export function unbindBlocked(
+  ctx: CheckContext,
+  holders: number,
+  writeMarker: string | undefined,
+  withinMs: number,
+): CheckResult {
+  const from = writeMarker ? `${writeMarker} vanished` : "the agent's unbind step began";
+  const name = `unbind-blocked (${holders} holders, at ${ctx.unbindDeadlineMs} ms + ≤ ${withinMs} ms after ${from})`;
   const failures: string[] = [];
   const reportedAfter: number[] = [];
   const blockedFor: number[] = [];
@@ -40,12 +54,22 @@ export function unbindBlocked(ctx: CheckContext, holders: number): CheckResult {
       failures.push(`cycle ${cycle.cycle}: the agent reported no blocked unbind (${agent.outcome})`);
       continue;
     }
-    const after = unbind.endedAt - unbind.startedAt;
+    const reportedAt = guestMonotonic(ctx.run, unbind.endedAt);
+    const startedAt = writeMarker
+      ? markerGoneAt(ctx.run, writeMarker, cycle)
+      : guestMonotonic(ctx.run, unbind.startedAt);
+    if (reportedAt === null || startedAt === null) {
+      failures.push(`cycle ${cycle.cycle}: lab-watch never saw ${writeMarker ?? 'the unbind'} go`);
+      continue;
+    }
+    const after = round1(reportedAt - startedAt);
     reportedAfter.push(after);
     blockedFor.push(round1(blocked.sinceSeconds * 1000));
     // Reported at the deadline: not before it, and not long after (the agent stays responsive).
-    if (after < ctx.unbindDeadlineMs || after > ctx.unbindDeadlineMs + 2000) {
-      failures.push(`cycle ${cycle.cycle}: reported blocked ${after} ms after the unbind began`);
+    // Without a marker the step's start precedes the write, so only "not before" is checked.
+    const late = writeMarker !== undefined && after > ctx.unbindDeadlineMs + withinMs;
+    if (after < ctx.unbindDeadlineMs - 5 || late) {
+      failures.push(`cycle ${cycle.cycle}: reported blocked ${after} ms after ${from}`);
     }
     const expected = instancesAt(ctx.run, cycle.startAt)
       .map((app) => app.pid)
@@ -60,7 +84,7 @@ export function unbindBlocked(ctx: CheckContext, holders: number): CheckResult {
   return verdict(
     name,
     failures,
-    `reported blocked ${span(reportedAfter)} after the unbind began, naming the ${holders} holders; the unbind returned after ${span(blockedFor)} blocked`,
+    `reported blocked ${span(reportedAfter)} after ${from}, naming the ${holders} holders; the unbind returned after ${span(blockedFor)} blocked`,
   );
 }
 

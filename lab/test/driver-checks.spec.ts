@@ -197,7 +197,7 @@ describe('driver checks: fenced (lab-watch against the applications)', () => {
  * Two wait-scheme cycles with policy signal: the unbind is reported blocked at +3000 naming
  * both holders; they end by SIGTERM at +3100; new instances open the new node at +4000.
  */
-function waitLines(holderEnds = true): string[] {
+function waitLines(holderEnds = true, writeAt = 100): string[] {
   const lines = [
     '{"t":"init","at":1000,"release":"6.1.0-56-amd64","uptime":"1.0","scenario":"hs-wait"}',
     mod('hs_lab', 1100, 'live', 2, '1.0'),
@@ -210,13 +210,16 @@ function waitLines(holderEnds = true): string[] {
     // Instances 21 and 22 hold the device in cycle 1; each cycle's new ones are 10 higher.
     const [p1, p2] = [cycle * 10 + 11, cycle * 10 + 12] as const;
     const holders = [p1, p2].map((pid) => ({ pid, comm: 'refapp', unit: null, fds: 1, mappings: 0 }));
-    lines.push(JSON.stringify({ t: 'cycle-start', cycle, variant: index, at: t0 }));
+    lines.push(
+      JSON.stringify({ t: 'cycle-start', cycle, variant: index, at: t0 }),
+      JSON.stringify({ t: 'path', path: '/sys/class/misc/hs_lab0', at: t0 + writeAt, exists: false }),
+    );
     if (holderEnds) {
       for (const [name, pid] of [
         ['w1', p1],
         ['w2', p2],
       ] as const) {
-        lines.push(JSON.stringify({ t: 'app-end', name, pid, cycles: 0, at: t0 + 3100, holding: true }));
+        lines.push(JSON.stringify({ t: 'app-end', name, pid, cycles: 0, at: t0 + 3200, holding: true }));
       }
     }
     lines.push(
@@ -227,8 +230,8 @@ function waitLines(holderEnds = true): string[] {
       report(cycle, {
         blockedUnbind: { device: 'hs_lab.0', sinceSeconds: 0.15, holders },
         steps: [
-          { phase: 'unbind', startedAt: t0 + WALL, endedAt: t0 + 3000 + WALL, ok: false },
-          { phase: 'unbind-blocked', startedAt: t0 + 3000 + WALL, endedAt: t0 + 3150 + WALL, ok: true },
+          { phase: 'unbind', startedAt: t0 + WALL, endedAt: t0 + 3150 + WALL, ok: false },
+          { phase: 'unbind-blocked', startedAt: t0 + 3150 + WALL, endedAt: t0 + 3300 + WALL, ok: true },
         ],
       }),
       JSON.stringify({ t: 'swap', cycle, exit: 0, startAt: t0, endAt: t0 + 4100, settledAt: t0 + 4200, settled: true }),
@@ -239,7 +242,7 @@ function waitLines(holderEnds = true): string[] {
 }
 
 const WAIT: Check[] = [
-  { check: 'unbind-blocked', holders: 2 },
+  { check: 'unbind-blocked', holders: 2, writeMarker: '/sys/class/misc/hs_lab0', withinMs: 1000 },
   { check: 'holders-signalled' },
   { check: 'apps-restart-every-cycle' },
   { check: 'version-matches-target' },
@@ -254,6 +257,12 @@ describe('driver checks: wait scheme (the agent against the applications)', () =
       'apps-restart-every-cycle': 'pass',
       'version-matches-target': 'pass',
     });
+  });
+
+  it('unbind-blocked fails on a report long after the write reached the driver, or before the deadline', () => {
+    const strict: Check = { check: 'unbind-blocked', holders: 2, writeMarker: '/sys/class/misc/hs_lab0', withinMs: 10 };
+    assert.equal(statuses(context(waitLines(), ['w1', 'w2']), [strict])['unbind-blocked'], 'fail');
+    assert.equal(statuses(context(waitLines(true, 1000), ['w1', 'w2']), WAIT)['unbind-blocked'], 'fail');
   });
 
   it('fail when a holder left no app-end (killed, not terminated)', () => {

@@ -9,11 +9,17 @@
  *    "srcversion":"7F81...","holders":"hs_x,hs_y"}
  *
  * "state" is "absent" when the module is not loaded (then refcnt is -1 and the strings are
- * empty). Times are CLOCK_MONOTONIC milliseconds, the clock refapp reports on. Runs until
- * SIGTERM. Polling a few sysfs files every few ms is cheap next to what it observes (an unload
- * or a load takes 100+ ms under TCG), and it costs no kernel support beyond sysfs.
+ * empty). Each --path is reported when it appears or disappears:
  *
- * usage: lab-watch [--interval-ms N] MODULE...
+ *   {"t":"path","path":"/sys/class/misc/hs_lab0","at":1234.567,"exists":false}
+ *
+ * (a driver's class device vanishes the moment its remove() deregisters it: when an unbind
+ * write reached the driver, whatever the writer's own timing). Times are CLOCK_MONOTONIC
+ * milliseconds, the clock refapp reports on. Runs until SIGTERM. Polling a few sysfs files
+ * every few ms is cheap next to what it observes (an unload or a load takes 100+ ms under
+ * TCG), and it costs no kernel support beyond sysfs.
+ *
+ * usage: lab-watch [--interval-ms N] [--path PATH]... MODULE...
  * Built on the host: gcc -static -O2 -o lab-watch lab-watch.c
  */
 #define _GNU_SOURCE
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #define MAX_MODULES 16
+#define MAX_PATHS 8
 #define FIELD 64
 #define HOLDERS 256
 
@@ -102,14 +109,21 @@ static void sample(const char *module, struct mod_state *s)
 int main(int argc, char **argv)
 {
 	long interval_ms = 5;
-	int first = 1;
-	if (argc > 2 && strcmp(argv[1], "--interval-ms") == 0) {
-		interval_ms = atol(argv[2]);
-		first = 3;
+	const char *paths[MAX_PATHS];
+	int npaths = 0, first = 1;
+	while (first + 1 < argc && argv[first][0] == '-') {
+		if (strcmp(argv[first], "--interval-ms") == 0)
+			interval_ms = atol(argv[first + 1]);
+		else if (strcmp(argv[first], "--path") == 0 && npaths < MAX_PATHS)
+			paths[npaths++] = argv[first + 1];
+		else
+			break;
+		first += 2;
 	}
 	int count = argc - first;
-	if (count < 1 || count > MAX_MODULES || interval_ms <= 0) {
-		fprintf(stderr, "usage: lab-watch [--interval-ms N] MODULE... (at most %d)\n", MAX_MODULES);
+	if (count < 1 || count > MAX_MODULES || interval_ms <= 0 || (first < argc && argv[first][0] == '-')) {
+		fprintf(stderr, "usage: lab-watch [--interval-ms N] [--path PATH]... MODULE... (%d modules, %d paths)\n",
+			MAX_MODULES, MAX_PATHS);
 		return 2;
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -118,6 +132,8 @@ int main(int argc, char **argv)
 
 	struct mod_state last[MAX_MODULES], now;
 	memset(last, 0, sizeof last); /* state "" never matches: the first sample is always printed */
+	int path_last[MAX_PATHS];
+	for (int i = 0; i < npaths; i++) path_last[i] = -1; /* never a sample: the first is printed */
 	struct timespec tick = {interval_ms / 1000, (interval_ms % 1000) * 1000000L};
 	while (!stop_requested) {
 		for (int i = 0; i < count; i++) {
@@ -132,6 +148,17 @@ int main(int argc, char **argv)
 					 "\"version\":\"%s\",\"srcversion\":\"%s\",\"holders\":\"%s\"}\n",
 					 module, mono_ms(), now.state, now.refcnt, now.version, now.srcversion,
 					 now.holders);
+			if (n > 0 && (size_t)n < sizeof line && write(STDOUT_FILENO, line, (size_t)n) < 0 &&
+			    errno != EINTR)
+				return 1;
+		}
+		for (int i = 0; i < npaths; i++) {
+			int exists = access(paths[i], F_OK) == 0;
+			if (exists == path_last[i]) continue;
+			path_last[i] = exists;
+			char line[512];
+			int n = snprintf(line, sizeof line, "{\"t\":\"path\",\"path\":\"%s\",\"at\":%.3f,\"exists\":%s}\n",
+					 paths[i], mono_ms(), exists ? "true" : "false");
 			if (n > 0 && (size_t)n < sizeof line && write(STDOUT_FILENO, line, (size_t)n) < 0 &&
 			    errno != EINTR)
 				return 1;
