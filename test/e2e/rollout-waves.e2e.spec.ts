@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SimKernelAdapter, type SimActionLogEntry } from '@hotswap/kernel';
-import { SimFleet, type SimHostSpec } from '@hotswap/tools';
+import { SimFleet, type PrivateRedisCluster, type SimHostSpec } from '@hotswap/tools';
 import { getJson, postJson, waitFor } from '../support/http.js';
 
 /**
@@ -23,6 +24,10 @@ import { getJson, postJson, waitFor } from '../support/http.js';
  *
  * Swaps are counted from the simulated kernels' own action logs, not from the controller.
  * KEEP_FLEET=1 keeps the fleet's logs.
+ *
+ * The same checks run twice: on one private Redis, and on a private three-node Redis Cluster
+ * (controller and agents given a redis+cluster:// URL), where every Lua script, MULTI and BullMQ
+ * command must keep its keys in one hash slot.
  */
 
 const HOSTS = 20;
@@ -135,7 +140,12 @@ type LogEvent =
 
 const FINAL = new Set(['succeeded', 'failed', 'aborted', 'rolled-back']);
 
-describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 }, () => {
+describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 }, () => rollingUpgrade('single'));
+describe('rolling upgrade of 20 simulated hosts in 4 racks, on a three-node Redis Cluster', { timeout: 240_000 }, () =>
+  rollingUpgrade('cluster'),
+);
+
+function rollingUpgrade(redis: 'single' | 'cluster'): void {
   let fleet: SimFleet;
   let startedIn = 0;
   const memory: { agent: number[]; sim: number[] } = { agent: [], sim: [] };
@@ -182,6 +192,7 @@ describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 
       hosts: hostSpecs(),
       controllerEnv: { SWEEP_SECONDS: '2', LOG_LEVEL: 'info' },
       startConcurrency: 4,
+      redis,
     });
     startedIn = Date.now() - t0;
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -368,7 +379,20 @@ describe('rolling upgrade of 20 simulated hosts in 4 racks', { timeout: 240_000 
       `decisions per replica before the kill: ${both.join(', ')}`,
     );
   });
-});
+
+  it('the cluster spread the keys over its three nodes', { skip: redis !== 'cluster' }, (t) => {
+    const nodes = (fleet.redis as Partial<PrivateRedisCluster>).nodes ?? [];
+    const keys = nodes.map(({ port }) =>
+      Number(execFileSync('redis-cli', ['-p', String(port), 'dbsize'], { encoding: 'utf8' })),
+    );
+    t.diagnostic(`keys per node: ${keys.join(', ')}`);
+    assert.equal(keys.length, 3);
+    assert.ok(
+      keys.every((n) => n > 0),
+      `every node holds keys: ${keys.join(', ')}`,
+    );
+  });
+}
 
 /**
  * Replays the event log: never more than maxUnavailable hosts in flight (enqueued, no result, not withdrawn),

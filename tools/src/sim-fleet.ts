@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { startFleetProcess, type FleetProcess } from './child-process.js';
+import { startPrivateRedisCluster } from './private-redis-cluster.js';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 import { paths } from './repo-paths.js';
 
@@ -57,6 +58,8 @@ export interface SimFleetOptions {
   readonly controllerEnv?: NodeJS.ProcessEnv;
   /** Hosts started at the same time (default 1); starting is CPU-bound. */
   readonly startConcurrency?: number;
+  /** One private Redis (default), or a private three-node Redis Cluster. */
+  readonly redis?: 'single' | 'cluster';
 }
 
 /** Fills `{{key}}` placeholders; a placeholder without a value is an error, not an empty string. */
@@ -69,9 +72,9 @@ export function renderTemplate(template: string, vars: Readonly<Record<string, s
 }
 
 /**
- * A whole simulated fleet for the tests and the demo: a private Redis, the controller and one
- * agent per host, each on its own simulated host, all as separate processes, in a temp dir
- * removed on stop.
+ * A whole simulated fleet for the tests and the demo: a private Redis (or Redis Cluster), the
+ * controller and one agent per host, each on its own simulated host, all as separate processes,
+ * in a temp dir removed on stop.
  */
 export class SimFleet {
   readonly hosts: SimHost[] = [];
@@ -89,7 +92,8 @@ export class SimFleet {
 
   static async start(options: SimFleetOptions): Promise<SimFleet> {
     const dir = mkdtempSync(join(tmpdir(), 'hotswap-fleet-'));
-    const fleet = new SimFleet(dir, await startPrivateRedis());
+    const redis = options.redis === 'cluster' ? await startPrivateRedisCluster() : await startPrivateRedis();
+    const fleet = new SimFleet(dir, redis);
     fleet.controllerEnv = options.controllerEnv ?? {};
     running.add(fleet);
     try {

@@ -19,8 +19,7 @@ import { AgentMetrics } from './metrics/agent.metrics.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { moduleRefcountSource } from './metrics/module-refcount.source.js';
 import { CensusQueueWorker } from './queue/census-queue.worker.js';
-import type { Redis } from 'ioredis';
-import { redisConnection } from './queue/redis-connection.js';
+import { redisConnection, type RedisClient } from './queue/redis-connection.js';
 import { SwapEventPublisher } from './queue/swap-event.publisher.js';
 import { SwapQueueWorker } from './queue/swap-queue.worker.js';
 import { HeartbeatService } from './registry/heartbeat.service.js';
@@ -37,7 +36,7 @@ class AgentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(HeartbeatService) private readonly heartbeat: HeartbeatService,
     @Inject(SwapEventPublisher) private readonly publisher: SwapEventPublisher,
     @Inject(KERNEL_PORT) private readonly port: KernelPort,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -98,13 +97,13 @@ export class AgentModule {
         {
           provide: SwapEventPublisher,
           inject: [REDIS],
-          useFactory: (redis: Redis) => new SwapEventPublisher(redis),
+          useFactory: (redis: RedisClient) => new SwapEventPublisher(redis),
         },
         {
           provide: SwapQueueWorker,
           inject: [REDIS, SwapJobHandler, SwapEventPublisher, AgentMetrics, ModuleWatchList],
           useFactory: (
-            redis: Redis,
+            redis: RedisClient,
             handler: SwapJobHandler,
             publisher: SwapEventPublisher,
             metrics: AgentMetrics,
@@ -114,12 +113,12 @@ export class AgentModule {
         {
           provide: CensusQueueWorker,
           inject: [REDIS, KERNEL_PORT],
-          useFactory: (redis: Redis, port: KernelPort) => new CensusQueueWorker(hostId, redis, port, logFields),
+          useFactory: (redis: RedisClient, port: KernelPort) => new CensusQueueWorker(hostId, redis, port, logFields),
         },
         {
           provide: HeartbeatService,
           inject: [REDIS, SwapQueueWorker, KERNEL_PORT, ModuleWatchList],
-          useFactory: (redis: Redis, worker: SwapQueueWorker, port: KernelPort, watch: ModuleWatchList) =>
+          useFactory: (redis: RedisClient, worker: SwapQueueWorker, port: KernelPort, watch: ModuleWatchList) =>
             new HeartbeatService(
               redis,
               hostId,

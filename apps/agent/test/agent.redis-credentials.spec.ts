@@ -7,8 +7,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { HOSTS_KEY } from '@hotswap/contracts';
-import { paths, startFleetProcess, startPrivateRedis, type PrivateRedis } from '@hotswap/tools';
-import { Redis } from 'ioredis';
+import {
+  paths,
+  startFleetProcess,
+  startPrivateRedis,
+  startPrivateRedisCluster,
+  type PrivateRedis,
+  type PrivateRedisCluster,
+} from '@hotswap/tools';
+import { Cluster, Redis } from 'ioredis';
 import { loadAgentConfig } from '../src/config/agent.config.js';
 
 const run = promisify(execFile);
@@ -33,6 +40,22 @@ describe('agent Redis credentials: configuration', () => {
     assert.equal(files.redisPassword, 'from-file');
     assert.equal(files.redisTlsCa, PEM);
     assert.equal(loadAgentConfig(SIM, { REDIS_URL: '/run/redis.sock' }).redisPassword, undefined);
+    const cluster = loadAgentConfig([...SIM, '--redis-tls-ca-file', ca], {
+      REDIS_URL: 'rediss+cluster://10.0.0.1:6379,10.0.0.2:6379',
+      REDIS_PASSWORD: 'p',
+    });
+    assert.deepEqual([cluster.redisPassword, cluster.redisTlsCa], ['p', PEM]);
+  });
+
+  it('refuses a cluster URL it cannot use, or a password given twice', () => {
+    assert.throws(
+      () => loadAgentConfig(SIM, { REDIS_URL: 'redis+cluster://:secret-in-url@h1:6379,h2', REDIS_PASSWORD: 'p' }),
+      /REDIS_URL: cluster node "h2" is not host:port/,
+    );
+    assert.throws(
+      () => loadAgentConfig(SIM, { REDIS_URL: 'redis+cluster://:secret-in-url@h1:6379', REDIS_PASSWORD: 'p' }),
+      /REDIS_PASSWORD: REDIS_URL already carries a password/,
+    );
   });
 
   it('names what is wrong, never the password', () => {
@@ -53,13 +76,22 @@ describe('agent Redis credentials: configuration', () => {
   });
 });
 
-describe('agent Redis credentials: a real agent against a Redis with --requirepass', { timeout: 60_000 }, () => {
+describe('agent Redis credentials: a real agent against a Redis with --requirepass', { timeout: 60_000 }, () =>
+  realAgent((password) => startPrivateRedis({ password })),
+);
+describe(
+  'agent Redis credentials: a real agent against a three-node Redis Cluster with a password',
+  { timeout: 60_000 },
+  () => realAgent((password) => startPrivateRedisCluster({ password })),
+);
+
+function realAgent(startRedis: (password: string) => Promise<PrivateRedis | PrivateRedisCluster>): void {
   const password = randomBytes(12).toString('hex');
-  let redis: PrivateRedis;
+  let redis: PrivateRedis | PrivateRedisCluster;
   let dir = '';
 
   before(async () => {
-    redis = await startPrivateRedis({ password });
+    redis = await startRedis(password);
     dir = mkdtempSync(join(tmpdir(), 'hotswap-agent-pw-'));
   });
   after(async () => {
@@ -72,7 +104,10 @@ describe('agent Redis credentials: a real agent against a Redis with --requirepa
       env: { REDIS_URL: redis.url, REDIS_PASSWORD: password, LOG_LEVEL: 'warn' },
       logFile: join(dir, 'agent.log'),
     });
-    const client = new Redis(redis.url, { password, maxRetriesPerRequest: null });
+    const client =
+      'nodes' in redis
+        ? new Cluster([...redis.nodes], { redisOptions: { password } })
+        : new Redis(redis.url, { password, maxRetriesPerRequest: null });
     try {
       const hostId = String(agent.ready['hostId']);
       assert.notEqual(await client.zscore(HOSTS_KEY, hostId), null, 'the heartbeat reached Redis');
@@ -96,4 +131,4 @@ describe('agent Redis credentials: a real agent against a Redis with --requirepa
     assert.match(failed.stderr, /Redis refused the credentials \(WRONGPASS[^)]*\): check REDIS_PASSWORD/);
     assert.doesNotMatch(failed.stderr, new RegExp(wrong));
   });
-});
+}

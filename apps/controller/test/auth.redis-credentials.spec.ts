@@ -73,6 +73,23 @@ describe('loadRedisCredentials', () => {
     ]);
   });
 
+  it('reads a Redis Cluster URL the same way: its password, its TLS, what is wrong with it', () => {
+    assert.deepEqual(
+      credentialProblems({ REDIS_URL: 'rediss+cluster://h1:6379,h2:6379', REDIS_TLS_CA_FILE: '/ca' }, { '/ca': PEM }),
+      [],
+    );
+    assert.deepEqual(credentialProblems({ REDIS_URL: 'redis+cluster://:inurl@h1:6379', REDIS_PASSWORD: 'b' }), [
+      'REDIS_PASSWORD: REDIS_URL already carries a password: give it in one place only',
+    ]);
+    assert.deepEqual(
+      credentialProblems({ REDIS_URL: 'redis+cluster://h1:6379', REDIS_TLS_CA_FILE: '/ca' }, { '/ca': PEM }),
+      ['REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)'],
+    );
+    assert.deepEqual(credentialProblems({ REDIS_URL: 'redis+cluster://:inurl@h1' }), [
+      'REDIS_URL: cluster node "h1" is not host:port (a redis+cluster:// URL lists host:port,host:port)',
+    ]);
+  });
+
   it('reports them with the rest of the configuration, without the password', () => {
     assert.throws(
       () =>

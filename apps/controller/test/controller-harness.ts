@@ -15,6 +15,7 @@ import {
 import { paths, startFleetProcess, type FleetProcess } from '@hotswap/tools';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/redis/redis-client.js';
 import { reportFor } from './fixtures.js';
 
 /**
@@ -89,7 +90,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Registers a host exactly as the agent's HeartbeatService does. */
-export async function heartbeat(client: Redis, hostId: string, labels: Record<string, string>): Promise<void> {
+export async function heartbeat(client: RedisClient, hostId: string, labels: Record<string, string>): Promise<void> {
   const now = Date.now();
   await client
     .multi()

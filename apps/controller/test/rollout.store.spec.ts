@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { swapJobId } from '@hotswap/contracts';
 import type { HostInfo } from '@hotswap/rollout';
-import { startPrivateRedis, type PrivateRedis } from '@hotswap/tools';
-import { Redis } from 'ioredis';
+import { startPrivateRedis, startPrivateRedisCluster, type PrivateRedis } from '@hotswap/tools';
+import { createRedisClient, type RedisClient } from '../src/redis/redis-client.js';
 import { HostClaimsStore, hostClaimKey } from '../src/rollouts/host-claims.store.js';
 import { reconcile } from '../src/rollouts/rollout.reconcile.js';
 import type { RolloutRecord } from '../src/rollouts/rollout.record.js';
@@ -20,18 +20,30 @@ import { reportFor, runbookFor } from './fixtures.js';
 
 /**
  * The stores against a real Redis, with two connections standing in for two controller
- * replicas that write the same rollout at the same time.
+ * replicas that write the same rollout at the same time. The same checks run on a three-node
+ * Redis Cluster: the compare-and-set script, the MULTIs and pipelines must keep to one slot.
  */
-describe('RolloutStore and HostClaimsStore: concurrent writers on a private Redis', () => {
+describe('RolloutStore and HostClaimsStore: concurrent writers on a private Redis', () =>
+  concurrentWriters(() => startPrivateRedis()));
+describe('RolloutStore and HostClaimsStore: concurrent writers on a private three-node Redis Cluster', () =>
+  concurrentWriters(() => startPrivateRedisCluster()));
+
+function concurrentWriters(startRedis: () => Promise<PrivateRedis>): void {
   let redis: PrivateRedis;
-  let first: Redis;
-  let second: Redis;
+  let first: RedisClient;
+  let second: RedisClient;
   let replicas: RolloutStore[];
 
+  const connect = (url: string): RedisClient =>
+    createRedisClient(
+      { redisUrl: url, redisPassword: undefined, redisTlsCa: undefined },
+      { maxRetriesPerRequest: 20, connectionName: 'store-test' },
+    );
+
   before(async () => {
-    redis = await startPrivateRedis();
-    first = new Redis(redis.url);
-    second = new Redis(redis.url);
+    redis = await startRedis();
+    first = connect(redis.url);
+    second = connect(redis.url);
     replicas = [new RolloutStore(first), new RolloutStore(second)];
   });
 
@@ -211,4 +223,4 @@ describe('RolloutStore and HostClaimsStore: concurrent writers on a private Redi
     await claims.release('r-new', ['claim-x', 'claim-y']);
     assert.equal(await claims.owner('claim-x'), null);
   });
-});
+}

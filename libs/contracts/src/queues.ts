@@ -22,9 +22,14 @@ export function hostQueuePrefix(hostId: string): string {
   return `hotswap:{host-${hostId}}`;
 }
 
-/** Registry keys written by agents (heartbeats) and read by the controller. */
-export const HOSTS_KEY = 'hotswap:hosts';
-export const hostKey = (hostId: string): string => `hotswap:host:${hostId}`;
+/**
+ * Registry keys written by agents (heartbeats) and read by the controller. They share one hash
+ * tag (`{registry}`) because a heartbeat writes the host's hash and its score in the index in
+ * one MULTI, which Redis Cluster allows only within a slot. The registry is small (one hash per
+ * host) and rewritten on every heartbeat, so keeping it on one node costs nothing.
+ */
+export const HOSTS_KEY = 'hotswap:{registry}:hosts';
+export const hostKey = (hostId: string): string => `hotswap:{registry}:host:${hostId}`;
 
 /** One job per (rollout, host, direction): a duplicate enqueue is a no-op while the job exists. */
 export function swapJobId(rolloutId: string, hostId: string, direction: SwapDirection): string {

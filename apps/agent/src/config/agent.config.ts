@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { HOST_ID_PATTERN } from '@hotswap/contracts';
+import { HOST_ID_PATTERN, RedisUrlError, parseRedisUrl, type RedisTarget } from '@hotswap/contracts';
 import { z } from 'zod';
 
 /**
@@ -9,7 +9,8 @@ import { z } from 'zod';
  *
  *   --host-id / HOST_ID          this host's id (default: the scenario's host with --kernel sim,
  *                                the hostname with --kernel linux)
- *   --redis-url / REDIS_URL      Redis (a unix socket path, redis://[user:pass@]host:port, rediss:// for TLS)
+ *   --redis-url / REDIS_URL      Redis (a unix socket path, redis://[user:pass@]host:port, rediss:// for TLS;
+ *                                a cluster: redis+cluster://[user:pass@]host:port,host:port, rediss+cluster://)
  *   REDIS_PASSWORD               Redis password (not a flag: argv is visible to every user)
  *   --redis-password-file / REDIS_PASSWORD_FILE   a file holding it (trailing newline ignored)
  *   --redis-tls-ca-file / REDIS_TLS_CA_FILE       PEM CA to verify a rediss:// server with
@@ -122,6 +123,13 @@ function readRedisCredentials(
   caFile: string | undefined,
   problem: (message: string) => void,
 ): { redisPassword?: string; redisTlsCa?: string } {
+  let target: RedisTarget | undefined;
+  try {
+    target = url ? parseRedisUrl(url) : undefined;
+  } catch (error) {
+    if (!(error instanceof RedisUrlError)) throw error;
+    problem(`REDIS_URL: ${error.message}`);
+  }
   const read = (name: string, path: string): string | undefined => {
     try {
       return readFileSync(path, 'utf8');
@@ -136,12 +144,13 @@ function readRedisCredentials(
     redisPassword = read('REDIS_PASSWORD_FILE', passwordFile)?.replace(/\r?\n$/, '');
     if (redisPassword === '') problem(`REDIS_PASSWORD_FILE: ${passwordFile} is empty`);
   }
-  if (redisPassword !== undefined && /^rediss?:\/\/[^/@]*:[^/@]+@/i.test(url)) {
+  const urlHasPassword = target?.kind === 'single' ? target.hasPassword : target?.password !== undefined;
+  if (redisPassword !== undefined && urlHasPassword) {
     problem('REDIS_PASSWORD: REDIS_URL already carries a password: give it in one place only');
   }
   let redisTlsCa: string | undefined;
   if (caFile) {
-    if (!/^rediss:\/\//i.test(url)) problem('REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)');
+    if (!target?.tls) problem('REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)');
     redisTlsCa = read('REDIS_TLS_CA_FILE', caFile);
     if (redisTlsCa !== undefined && !redisTlsCa.includes('-----BEGIN CERTIFICATE-----')) {
       problem(`REDIS_TLS_CA_FILE: ${caFile} holds no PEM certificate`);

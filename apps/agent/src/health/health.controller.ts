@@ -1,10 +1,10 @@
 import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { REDIS } from '../agent.tokens.js';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 @Controller()
 export class HealthController {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   @Get('healthz')
   async health(): Promise<{ status: string; redis: string }> {

@@ -3,7 +3,7 @@ import type { KernelPort } from '@hotswap/kernel';
 import { RunbookValidationError, validateCensusRequest } from '@hotswap/runbook';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { readHostCensus } from '../census/host-census.reader.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /** Censuses are short reads; a few at once so one slow answer does not queue the others. */
 const CONCURRENCY = 4;
@@ -19,7 +19,7 @@ export class CensusQueueWorker {
 
   constructor(
     private readonly hostId: string,
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly port: KernelPort,
     private readonly log: (msg: string, fields: object) => void,
   ) {}

@@ -8,7 +8,7 @@ import {
   type SwapReport,
 } from '@hotswap/contracts';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * Publishes a swap's steps and result on the shared event queue (agent → controller). Job ids
@@ -18,7 +18,7 @@ export class SwapEventPublisher {
   private readonly queue: Queue;
   private seq = 0;
 
-  constructor(connection: Redis) {
+  constructor(connection: RedisClient) {
     this.queue = new Queue(EVENTS_QUEUE, {
       connection,
       prefix: EVENTS_PREFIX,

@@ -12,7 +12,7 @@ import type { ModuleWatchList } from '../registry/module-watch.list.js';
 import type { SwapJobHandler } from '../swap/swap-job.handler.js';
 import { swapProgressObserver } from '../swap/swap-progress.observer.js';
 import type { SwapEventPublisher } from './swap-event.publisher.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * Consumes this host's own swap queue, one job at a time. Before taking new jobs it finishes
@@ -23,7 +23,7 @@ export class SwapQueueWorker {
 
   constructor(
     private readonly hostId: string,
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly handler: SwapJobHandler,
     private readonly publisher: SwapEventPublisher,
     private readonly metrics: AgentMetrics,

@@ -1,7 +1,7 @@
 import { HOSTS_KEY, hostKey } from '@hotswap/contracts';
 import { release } from 'node:os';
 import type { ModuleVersionReporter } from './module-version.reporter.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 /**
  * Registers this host in the controller's registry: a hash per host with the HostHeartbeat
@@ -14,7 +14,7 @@ export class HeartbeatService {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly hostId: string,
     private readonly labels: Record<string, string>,
     private readonly agentVersion: string,

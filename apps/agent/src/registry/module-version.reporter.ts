@@ -3,7 +3,7 @@ import type { KernelPort } from '@hotswap/kernel';
 import { readModuleState } from '../census/module-state.reader.js';
 import { withinDeadline } from '../census/within-deadline.js';
 import type { ModuleWatchList } from './module-watch.list.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 /**
  * The versions a heartbeat carries: refreshes the watch list from the modules the controller's
@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
  */
 export class ModuleVersionReporter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly port: KernelPort,
     private readonly watch: ModuleWatchList,
     private readonly deadlineMs: number,

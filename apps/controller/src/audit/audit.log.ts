@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { LOGGER } from '../controller.tokens.js';
 import type { Logger } from '../logging/controller.logger.js';
+import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.provider.js';
 import type { AuditEntry } from './audit.entry.js';
 
@@ -16,7 +16,7 @@ export const AUDIT_CAPACITY = 10_000;
 @Injectable()
 export class AuditLog {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 

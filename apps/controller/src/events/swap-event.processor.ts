@@ -9,13 +9,13 @@ import {
   type SwapReport,
 } from '@hotswap/contracts';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { LOGGER } from '../controller.tokens.js';
 import { RolloutNotFoundError } from '../errors/controller.errors.js';
 import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
 import { ControllerMetrics, type EventType } from '../metrics/controller.metrics.js';
+import type { RedisClient } from '../redis/redis-client.js';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
 import { RolloutService } from '../rollouts/rollout.service.js';
 import type { EventDisposition } from '../rollouts/rollout.transitions.js';
@@ -65,7 +65,7 @@ export class SwapEventProcessor implements OnApplicationBootstrap, OnModuleDestr
   };
 
   constructor(
-    @Inject(BULLMQ_CONNECTION) private readonly connection: Redis,
+    @Inject(BULLMQ_CONNECTION) private readonly connection: RedisClient,
     @Inject(RolloutService) private readonly rollouts: RolloutService,
     @Inject(ControllerMetrics) private readonly metrics: ControllerMetrics,
     @Inject(LOGGER) private readonly logger: Logger,

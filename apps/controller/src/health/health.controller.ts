@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.provider.js';
 
 /** A health check must answer fast even while ioredis is still retrying a dead connection. */
@@ -11,7 +11,7 @@ interface StatusResponse {
 
 @Controller()
 export class HealthController {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** 200 `{status:'ok', redis:'up'}` when Redis answers PING in time, else 503. */
   @Get('healthz')

@@ -17,7 +17,7 @@ import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
 import { ControllerMetrics } from '../metrics/controller.metrics.js';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 
 /**
  * What became of a census: the agent's answer; no answer within the deadline (agent down, busy
@@ -44,7 +44,7 @@ export class HostCensusClient implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    @Inject(BULLMQ_CONNECTION) private readonly connection: Redis,
+    @Inject(BULLMQ_CONNECTION) private readonly connection: RedisClient,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(ControllerMetrics) private readonly metrics: ControllerMetrics,
     @Inject(LOGGER) private readonly logger: Logger,

@@ -3,8 +3,8 @@ import { HEARTBEAT_TTL_MS, type ModuleVersion } from '@hotswap/contracts';
 /**
  * The registry as agents write it (apps/agent HeartbeatService; libs/contracts HostHeartbeat):
  *
- *   hotswap:hosts          sorted set: member = hostId, score = lastSeen (epoch ms)
- *   hotswap:host:<hostId>  hash, every field a string:
+ *   hotswap:{registry}:hosts          sorted set: member = hostId, score = lastSeen (epoch ms)
+ *   hotswap:{registry}:host:<hostId>  hash, every field a string:
  *     hostId        the host id
  *     agentVersion  e.g. "0.1.0"
  *     kernel        `uname -r`

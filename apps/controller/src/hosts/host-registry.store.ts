@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEARTBEAT_TTL_MS, HOSTS_KEY, hostKey, type ModuleVersion } from '@hotswap/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.provider.js';
 import { decodeHeartbeat, decodeModules, type RegisteredHost } from './host-heartbeat.decoder.js';
 
 /** Reads the registry agents write (the encoding is documented in host-heartbeat.decoder.ts). */
 @Injectable()
 export class HostRegistryStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** Every registered host, by id. */
   async list(now: number): Promise<RegisteredHost[]> {

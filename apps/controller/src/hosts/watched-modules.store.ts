@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { WATCHED_MODULES_KEY } from '@hotswap/contracts';
 import type { Runbook } from '@hotswap/runbook';
 import { REDIS } from '../redis/redis.provider.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 
 /**
  * The modules the runbooks name (libs/contracts WATCHED_MODULES_KEY): every agent reports their
@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
  */
 @Injectable()
 export class WatchedModulesStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async add(runbook: Runbook): Promise<void> {
     const names = runbook.spec.modules.map((module) => module.name);

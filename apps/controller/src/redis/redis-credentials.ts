@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { RedisUrlError, parseRedisUrl, type RedisTarget } from '@hotswap/contracts';
 import type { RedisOptions } from 'ioredis';
 
 /**
  * Redis credentials beside REDIS_URL, read once at boot (from controller.config.ts):
  *
  *   REDIS_URL            may carry them itself: redis://user:pass@host:port, rediss:// for TLS
+ *                        (redis+cluster://user:pass@host:port,host:port and rediss+cluster:// alike)
  *   REDIS_PASSWORD       the password (or ACL user's password; the user name goes in the URL)
  *   REDIS_PASSWORD_FILE  a file holding it (a trailing newline is ignored): keeps it out of the
  *                        environment, for systemd credentials or Kubernetes secrets
@@ -23,7 +25,7 @@ export function loadRedisCredentials(
   problem: (variable: string, message: string) => void,
   readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): RedisCredentials {
-  const url = env['REDIS_URL'] ?? '';
+  const target = parseTarget(env['REDIS_URL'], problem);
   const read = (variable: string, path: string): string | undefined => {
     try {
       return readText(path);
@@ -41,14 +43,14 @@ export function loadRedisCredentials(
     redisPassword = read('REDIS_PASSWORD_FILE', passwordFile)?.replace(/\r?\n$/, '');
     if (redisPassword === '') problem('REDIS_PASSWORD_FILE', `${passwordFile} is empty`);
   }
-  if (redisPassword !== undefined && urlHasPassword(url)) {
+  if (redisPassword !== undefined && urlHasPassword(target)) {
     problem('REDIS_PASSWORD', 'REDIS_URL already carries a password: give it in one place only');
   }
 
   let redisTlsCa: string | undefined;
   const caFile = env['REDIS_TLS_CA_FILE'];
   if (caFile) {
-    if (!/^rediss:\/\//i.test(url)) problem('REDIS_TLS_CA_FILE', 'needs a rediss:// REDIS_URL (TLS)');
+    if (!target?.tls) problem('REDIS_TLS_CA_FILE', 'needs a rediss:// REDIS_URL (TLS)');
     redisTlsCa = read('REDIS_TLS_CA_FILE', caFile);
     if (redisTlsCa !== undefined && !redisTlsCa.includes('-----BEGIN CERTIFICATE-----')) {
       problem('REDIS_TLS_CA_FILE', `${caFile} holds no PEM certificate`);
@@ -57,13 +59,24 @@ export function loadRedisCredentials(
   return { redisPassword: redisPassword || undefined, redisTlsCa };
 }
 
-function urlHasPassword(url: string): boolean {
-  if (!/^rediss?:\/\//i.test(url)) return false;
+/** undefined when REDIS_URL is missing (the config says so) or unreadable (reported here). */
+function parseTarget(
+  url: string | undefined,
+  problem: (variable: string, message: string) => void,
+): RedisTarget | undefined {
+  if (!url) return undefined;
   try {
-    return new URL(url).password !== '';
-  } catch {
-    return false;
+    return parseRedisUrl(url);
+  } catch (error) {
+    if (!(error instanceof RedisUrlError)) throw error;
+    problem('REDIS_URL', error.message);
+    return undefined;
   }
+}
+
+function urlHasPassword(target: RedisTarget | undefined): boolean {
+  if (target === undefined) return false;
+  return target.kind === 'single' ? target.hasPassword : target.password !== undefined;
 }
 
 /** The ioredis options the credentials add (the URL's own user, password and TLS still apply). */
@@ -78,6 +91,16 @@ export function redisCredentialOptions(credentials: RedisCredentials): Pick<Redi
 export function isRedisCredentialError(error: Error & { code?: string }): boolean {
   if (/\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i.test(error.message)) return true;
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/i.test(error.code ?? '');
+}
+
+/**
+ * The credential error behind a connection error, if any. A Redis Cluster client reports
+ * "Failed to refresh slots cache" and keeps what the nodes answered in `lastNodeError`.
+ */
+function credentialErrorIn(error: Error & { lastNodeError?: Error }): Error | undefined {
+  if (isRedisCredentialError(error)) return error;
+  const cause = error.lastNodeError;
+  return cause instanceof Error && isRedisCredentialError(cause) ? cause : undefined;
 }
 
 export class RedisCredentialsError extends Error {
@@ -108,8 +131,9 @@ export async function checkRedisCredentials(redis: RedisEvents, timeoutMs = 3000
   try {
     await new Promise<void>((resolve, reject) => {
       onReady = resolve;
-      onError = (error: Error) => {
-        if (!isRedisCredentialError(error)) return;
+      onError = (reported: Error) => {
+        const error = credentialErrorIn(reported);
+        if (!error) return;
         const code = (error as Error & { code?: string }).code;
         reject(
           new RedisCredentialsError(

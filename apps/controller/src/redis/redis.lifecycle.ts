@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { LOGGER } from '../controller.tokens.js';
 import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
+import type { RedisClient } from './redis-client.js';
 import { BULLMQ_CONNECTION, REDIS } from './redis.provider.js';
 
 /**
@@ -12,8 +12,8 @@ import { BULLMQ_CONNECTION, REDIS } from './redis.provider.js';
 @Injectable()
 export class RedisLifecycle implements OnApplicationShutdown {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(BULLMQ_CONNECTION) private readonly bullmq: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(BULLMQ_CONNECTION) private readonly bullmq: RedisClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -27,7 +27,7 @@ export class RedisLifecycle implements OnApplicationShutdown {
 }
 
 /** QUIT when Redis answers (pending replies arrive first), else drop the socket. */
-async function quit(redis: Redis): Promise<void> {
+async function quit(redis: RedisClient): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();

@@ -1,9 +1,9 @@
 import type { Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
 import type { ControllerConfig } from '../controller.config.js';
 import type { Logger } from '../logging/controller.logger.js';
-import { checkRedisCredentials, redisCredentialOptions } from './redis-credentials.js';
+import { createRedisClient, type RedisClient } from './redis-client.js';
+import { checkRedisCredentials } from './redis-credentials.js';
 
 /**
  * Two connections, because they want opposite failure behaviour:
@@ -14,7 +14,8 @@ import { checkRedisCredentials, redisCredentialOptions } from './redis-credentia
  *   `maxRetriesPerRequest: null` (its blocking commands must wait, never time out). BullMQ
  *   duplicates it for the worker's blocking connection and closes only that duplicate.
  * Both are closed by RedisLifecycle, after the workers and queues that use them. Credentials
- * (password, TLS CA) come from the config; wrong ones stop the controller at boot.
+ * (password, TLS CA) come from the config; wrong ones stop the controller at boot. Either is a
+ * single Redis or a Redis Cluster, as REDIS_URL says (redis-client.ts).
  */
 export const REDIS = Symbol('REDIS');
 export const BULLMQ_CONNECTION = Symbol('BULLMQ_CONNECTION');
@@ -24,14 +25,13 @@ async function connect(
   logger: Logger,
   role: string,
   maxRetriesPerRequest: number | null,
-): Promise<Redis> {
-  const redis = new Redis(config.redisUrl, {
-    maxRetriesPerRequest,
-    connectionName: `hotswap-controller-${role}`,
-    ...redisCredentialOptions(config),
-  });
-  // Without a listener ioredis prints every reconnection error to the console.
-  redis.on('error', (error: Error) => logger.warn({ role, error: error.message }, 'redis connection error'));
+): Promise<RedisClient> {
+  const redis = createRedisClient(config, { maxRetriesPerRequest, connectionName: `hotswap-controller-${role}` });
+  // Without a listener ioredis prints every reconnection error to the console. A cluster client
+  // reports "Failed to refresh slots cache" and keeps what the nodes said in `lastNodeError`.
+  redis.on('error', (error: Error & { lastNodeError?: Error }) =>
+    logger.warn({ role, error: error.message, node: error.lastNodeError?.message }, 'redis connection error'),
+  );
   await checkRedisCredentials(redis);
   return redis;
 }

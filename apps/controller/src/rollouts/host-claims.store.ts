@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.provider.js';
 
 /**
@@ -43,7 +43,7 @@ export type ClaimResult = { readonly ok: true } | { readonly ok: false; readonly
 
 @Injectable()
 export class HostClaimsStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /**
    * Claims every host for `rolloutId`, or none: on the first live conflict it releases what it

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SwapDirection, SwapReport } from '@hotswap/contracts';
 import { isTerminalRolloutState, type RolloutEvent } from '@hotswap/rollout';
-import type { Redis } from 'ioredis';
 import {
   RolloutNotFoundError,
   RolloutRecordInvalidError,
   RolloutUpdateConflictError,
 } from '../errors/controller.errors.js';
+import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.provider.js';
 import {
   ROLLOUT_RECORD_VERSION,
@@ -89,7 +89,7 @@ const reportField = (hostId: string, direction: SwapDirection): string => `${hos
 
 @Injectable()
 export class RolloutStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** Writes a new rollout and its first events; refuses to overwrite an existing id. */
   async create(record: RolloutRecord, events: readonly RolloutEvent[]): Promise<RolloutSnapshot> {

@@ -13,7 +13,7 @@ import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
 import type { ControllerConfig } from '../controller.config.js';
 import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
 import type { RolloutRecord } from './rollout.record.js';
 
@@ -41,7 +41,7 @@ export class SwapJobQueues implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    @Inject(BULLMQ_CONNECTION) private readonly connection: Redis,
+    @Inject(BULLMQ_CONNECTION) private readonly connection: RedisClient,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Runbook } from '@hotswap/runbook';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.provider.js';
 
 /**
@@ -30,7 +30,7 @@ return 1
 
 @Injectable()
 export class RunbookStore {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async put(runbook: Runbook, now: number): Promise<{ stored: StoredRunbook; created: boolean }> {
     const name = runbook.metadata.name;

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { CONTROLLER_CONFIG, LOGGER } from '../controller.tokens.js';
 import type { ControllerConfig } from '../controller.config.js';
 import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
+import type { RedisClient } from '../redis/redis-client.js';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
 import { RolloutReconciler } from '../rollouts/rollout.reconciler.js';
 import {
@@ -37,7 +37,7 @@ export class ControllerJobProcessor implements OnApplicationBootstrap, OnModuleD
   };
 
   constructor(
-    @Inject(BULLMQ_CONNECTION) private readonly connection: Redis,
+    @Inject(BULLMQ_CONNECTION) private readonly connection: RedisClient,
     @Inject(ControllerQueue) private readonly queue: ControllerQueue,
     @Inject(RolloutReconciler) private readonly reconciler: RolloutReconciler,
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { LOGGER } from '../controller.tokens.js';
 import { closeAll, once } from '../lifecycle/close-all.js';
 import type { Logger } from '../logging/controller.logger.js';
+import type { RedisClient } from '../redis/redis-client.js';
 import { BULLMQ_CONNECTION } from '../redis/redis.provider.js';
 
 /**
@@ -31,7 +31,7 @@ export class ControllerQueue implements OnModuleDestroy {
   readonly queue: Queue;
 
   constructor(
-    @Inject(BULLMQ_CONNECTION) connection: Redis,
+    @Inject(BULLMQ_CONNECTION) connection: RedisClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.queue = new Queue(CONTROLLER_QUEUE, { connection, prefix: CONTROLLER_PREFIX });
