@@ -143,4 +143,31 @@ describe('dry run on the captured host: rollback material and pins', () => {
     assert.equal(dry.devices[0]?.subsystem, null, 'uverbs: two rows and no open file to tell which');
     assert.match(dry.devices[0]?.basis.join('\n') ?? '', /rows rdma-uverbs-disassociate, rdma-uverbs fit class/);
   });
+
+  it('takes along only what modules.dep names as a dependency when modprobe answers for the whole stack', async () => {
+    // The captured modules.dep (the fake modprobe's --show-depends) names ib_core alone for
+    // mlx5_ib; /proc/modules links mlx5_ib to mlx5_core, ib_uverbs and ib_core. ib_core stays:
+    // ib_uverbs, which does not go, still uses it.
+    const kernel = adapter();
+    const runbook = validateRunbook({
+      apiVersion: 'hotswap/v1',
+      kind: 'Runbook',
+      metadata: { name: 'mlx5-ib' },
+      spec: {
+        modules: [{ name: 'mlx5_ib', target: { file: '/ko/mlx5_ib.ko' } }],
+        devices: { bus: 'pci', driver: 'mlx5_core' },
+      },
+    });
+    const plan = planFromRunbook(runbook);
+    const withKmod = await inspectHost(kernel, new LinuxHostFacts(kernel), plan);
+    assert.deepEqual(
+      dryRunPlan(plan, withKmod, { hostId: 'fixture', runbook: 'mlx5-ib', at: 0 }).rollback.map((m) => m.name),
+      ['mlx5_ib'],
+    );
+    const linksOnly = await inspectHost(kernel, null, plan);
+    assert.deepEqual(
+      dryRunPlan(plan, linksOnly, { hostId: 'fixture', runbook: 'mlx5-ib', at: 0 }).rollback.map((m) => m.name),
+      ['mlx5_ib', 'ib_uverbs', 'mlx5_core', 'ib_core'],
+    );
+  });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KernelActionError } from '../src/kernel-action.error.js';
+import { showDependsModules } from '../src/linux/modinfo.parser.js';
 import { fixtureAdapter } from './fixtures/linux/linux.fixtures.js';
 
 const rejectsWith = (code: string, message?: RegExp) => (err: unknown) => {
@@ -63,6 +64,19 @@ describe('linux adapter, module actions through (fake) kmod tools', () => {
       'insmod /lib/modules/6.1.0-56-amd64/kernel/drivers/infiniband/core/ib_core.ko ',
       'insmod /lib/modules/6.1.0-56-amd64/kernel/drivers/infiniband/hw/mlx5/mlx5_ib.ko ',
     ]);
+  });
+
+  it('names the dependencies modprobe -r may take along from --show-depends; null for a module modprobe does not know', async () => {
+    assert.deepEqual(await kernel.modprobeDependencies('mlx5_ib'), ['ib_core']);
+    assert.equal(await kernel.modprobeDependencies('nosuch'), null);
+    assert.deepEqual(
+      showDependsModules([
+        'builtin crc32c',
+        'insmod /lib/modules/6.1.0/kernel/lib/libcrc32c.ko ',
+        'insmod /lib/modules/6.1.0/kernel/net/ipv4/tcp-bbr.ko.zst  opt=1',
+      ]),
+      ['libcrc32c', 'tcp_bbr'],
+    );
   });
 
   it('refuses a version that modprobe would not load, with ENOENT and what it would load instead', async () => {

@@ -20,6 +20,11 @@ export interface HostFacts {
     devices: readonly BoundDevice[];
     targets: readonly ModuleTarget[];
   }): Promise<{ refusals: string[]; notes: string[] }>;
+  /**
+   * The modules the host's module tool counts as this module's dependencies, which alone its
+   * unload may take along; null when it does not know the module.
+   */
+  modprobeDependencies(module: string): Promise<readonly string[] | null>;
   /** Taken at the start of a swap; `evidence` reads what changed since. */
   mark(): Promise<unknown>;
   evidence(mark: unknown): Promise<KernelEvidence>;

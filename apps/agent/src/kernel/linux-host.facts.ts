@@ -112,6 +112,10 @@ export class LinuxHostFacts implements HostFacts {
     return [...refusals];
   }
 
+  modprobeDependencies(module: string): Promise<string[] | null> {
+    return this.kernel.modprobeDependencies(module);
+  }
+
   async mark(): Promise<LinuxMark> {
     return { taint: (await this.kernel.taint())?.flags ?? null, cursor: await this.kernel.kmsgCursor() };
   }

@@ -21,12 +21,30 @@ export async function inspectHost(
   const devices = await port.findDevices(request.devices);
   const nodeClasses = await Promise.all(devices.map((d) => port.classifyNodes({ bus: d.bus, id: d.id })));
   const modules = await Promise.all(request.modules.map((m) => port.module(m)));
-  const dependencies = await dependenciesOf(port, modules);
+  const dependencies = await removableDependencies(facts, modules, await dependenciesOf(port, modules));
   const targets = await Promise.all(request.loads.map((l) => port.resolveTarget(l)));
   const rdevs = [...new Set(devices.flatMap((d) => d.nodes.map((n) => n.rdev)))];
   const holders = rdevs.length > 0 ? await port.census(rdevs) : [];
   const host = facts ? await facts.preflight({ devices, targets }) : { refusals: [], notes: [] };
   return { devices, nodeClasses, modules, dependencies, targets, holders, ...host };
+}
+
+/**
+ * `modprobe -r` only takes along what modules.dep names as a dependency of a module it removes:
+ * where the host's module tool answers for every loaded stack module, a loaded dependency it does
+ * not name stays (a module loaded from a file outside the module tree, say). Without an answer,
+ * the loaded modules' own dependency links decide.
+ */
+async function removableDependencies(
+  facts: HostFacts | null,
+  stack: readonly (LoadedModule | null)[],
+  dependencies: LoadedModule[],
+): Promise<LoadedModule[]> {
+  if (!facts) return dependencies;
+  const named = await Promise.all(stack.flatMap((m) => (m ? [facts.modprobeDependencies(m.name)] : [])));
+  if (named.some((n) => n === null)) return dependencies;
+  const removable = new Set(named.flatMap((n) => n ?? []));
+  return dependencies.filter((d) => removable.has(d.name));
 }
 
 /** Every loaded module the stack depends on, directly or through others (what `modprobe -r` may take along). */

@@ -22,7 +22,7 @@ import { validatePid } from './kernel-name.validator.js';
 import { KmsgReader, type KmsgCursor, type KmsgSince } from './kmsg.reader.js';
 import { defaultLinuxCommands, type LinuxCommands } from './linux-commands.js';
 import { resolveLinuxRoots, type LinuxRoots } from './linux-roots.js';
-import type { ModuleSignature } from './modinfo.parser.js';
+import { normalizeModuleName, showDependsModules, type ModuleSignature } from './modinfo.parser.js';
 import { ModinfoReader } from './modinfo.reader.js';
 import { NetworkRouteReader, type RouteDevice } from './network-route.reader.js';
 import { ModuleActions } from './module.actions.js';
@@ -182,6 +182,19 @@ export class LinuxKernelAdapter implements KernelPort {
   /** `modprobe -n --show-depends NAME` lines; rejects (KernelActionError) when modprobe would fail. */
   showDepends(module: string): Promise<string[]> {
     return this.moduleActions.showDepends(module);
+  }
+  /**
+   * The modules kmod counts as NAME's dependencies (modules.dep, through `modprobe -n
+   * --show-depends`): only those can `modprobe -r NAME` take along. Null when modprobe does not
+   * know NAME (a module loaded from a file outside the module tree).
+   */
+  async modprobeDependencies(module: string): Promise<string[] | null> {
+    const self = normalizeModuleName(module);
+    try {
+      return showDependsModules(await this.showDepends(module)).filter((m) => m !== self);
+    } catch {
+      return null;
+    }
   }
   kernelRelease(): Promise<string | null> {
     return this.facts.kernelRelease();

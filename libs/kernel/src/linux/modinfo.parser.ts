@@ -68,3 +68,14 @@ export function modinfoSignature(fields: ModinfoFields): ModuleSignature | null 
     hashAlgo: modinfoField(fields, 'sig_hashalgo'),
   };
 }
+
+/**
+ * Module names in `modprobe -n --show-depends NAME` output, dependencies first ("insmod FILE
+ * [params]" lines; "builtin NAME" lines are left out: a built-in module is never removed).
+ */
+export function showDependsModules(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => {
+    const m = /^insmod\s+(\S+)/.exec(line.trim());
+    return m ? [moduleNameOfFile(m[1] as string)] : [];
+  });
+}
