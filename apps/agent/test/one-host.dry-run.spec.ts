@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { DryRunPlan, SwapReport } from '@hotswap/contracts';
+import type { DryRunPlan, SwapJob, SwapReport } from '@hotswap/contracts';
 import { SimKernelAdapter } from '@hotswap/kernel';
 import { paths } from '@hotswap/tools';
+import { FileSwapJournal } from '../src/journal/file-swap.journal.js';
 
 const run = promisify(execFile);
 
@@ -172,6 +173,24 @@ describe('hotswap-agent swap --dry-run (one-host mode)', { timeout: 120_000 }, (
     });
     assert.match(refused, /would refuse/);
     assert.match(refused, /refusal: no device on bus platform is bound to driver hs_other/);
+  });
+
+  it('notes a swap a crashed run left unfinished: a real run would finish it first', async () => {
+    const h = host('misc-driver-owned.yaml', join(paths.runbooks, 'sim-misc.yaml'));
+    const job: SwapJob = {
+      v: 1,
+      rolloutId: 'r1',
+      hostId: 'sim-misc',
+      direction: 'forward',
+      runbook: {},
+      notAfter: 0,
+      enqueuedAt: 0,
+    };
+    await new FileSwapJournal(join(h.stateDir, 'journal')).begin('r1-sim-misc-forward', job);
+    const plan = await h.dryRun();
+    assert.deepEqual(plan.notes, [
+      'swap r1-sim-misc-forward was left unfinished by a previous run: a real run finishes (or rolls back) it first',
+    ]);
   });
 
   it('a host it cannot read is a refusal with the reason, as the swap would say', async () => {

@@ -80,7 +80,10 @@ export async function runOneHostSwap(argv: readonly string[]): Promise<number> {
   });
   try {
     if (values['dry-run']) {
-      const plan = await dryRun(port, facts, hostId, runbook);
+      const plan = withUnfinished(
+        await dryRun(port, facts, hostId, runbook),
+        await new FileSwapJournal(join(stateDir, 'journal')).unfinished(),
+      );
       process.stdout.write(values.json ? `${JSON.stringify(plan)}\n` : dryRunText(plan));
       return plan.verdict === 'would-refuse' ? 1 : 0;
     }
@@ -126,6 +129,15 @@ async function dryRun(
   } catch (error) {
     return uninspectableDryRun(error instanceof Error ? error.message : String(error), meta);
   }
+}
+
+/** A real run would first finish (or roll back) what a crashed run left: the dry run says so. */
+function withUnfinished(plan: DryRunPlan, unfinished: readonly { swapId: string }[]): DryRunPlan {
+  if (unfinished.length === 0) return plan;
+  const notes = unfinished.map(
+    (u) => `swap ${u.swapId} was left unfinished by a previous run: a real run finishes (or rolls back) it first`,
+  );
+  return { ...plan, notes: [...plan.notes, ...notes] };
 }
 
 function localJob(hostId: string, runbook: unknown, now: number): SwapJob {
