@@ -129,7 +129,7 @@ describe('parseRunbook: issues name the path and the line/column', () => {
     assert.deepEqual([issue.line, issue.column], [13, 3]);
     assert.match(
       issue.message,
-      /expected one of modules, devices, deadlines, blockedUnbind, recovery, hosts, strategy, slo, failurePolicy, maintenanceWindows, prometheusGate, hooks$/,
+      /expected one of modules, devices, deadlines, blockedUnbind, recovery, hosts, strategy, slo, failurePolicy, maintenanceWindows, prometheusGate, hooks, subsystem$/,
     );
   });
 
