@@ -509,7 +509,7 @@ function nextRestoreRebind(state: SwapState, from: number, at: number, ok = true
  * the very files and parameters they had (the runbook's stack is what changes; what it depends
  * on stays as it was), then the runbook's targets.
  */
-export function forwardLoads(ctx: SwapContext): LoadSpec[] {
+function forwardLoads(ctx: SwapContext): LoadSpec[] {
   const deps = (ctx.rollback ?? []).filter((r) => r.why === 'dependency').map((r) => r.module);
   return [...reloadOrder(deps).map(reloadSpecOf), ...ctx.plan.loads];
 }
@@ -519,7 +519,7 @@ export function forwardLoads(ctx: SwapContext): LoadSpec[] {
  * preflight), so the host ends with the very modules it had; the stack alone for a swap
  * journaled before the removal set was recorded.
  */
-export function reloadList(ctx: SwapContext): LoadedModule[] {
+function reloadList(ctx: SwapContext): LoadedModule[] {
   const removed = ctx.rollback ?? [];
   return removed.length > 0 ? reloadOrder(removed.map((r) => r.module)) : [...ctx.previous].reverse();
 }

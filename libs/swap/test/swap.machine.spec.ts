@@ -329,6 +329,62 @@ describe('swap state machine', () => {
     assert.match(run.final.ctx.error ?? '', /post-hook health failed/);
   });
 
+  it('journals what modprobe -r takes along before the unload, loads it back first, and restores it after a failed load', () => {
+    const dep = { ...mod('hs_dep', 'OLD_DEP', ['hs_core']), file: '/lib/modules/hs_dep.ko', params: ['x=1'] };
+    const stack = [previous[0]!, { ...previous[1]!, dependsOn: ['hs_dep'] }];
+    let t = start({ swapId: 's', hostId: 'h', plan, at: 1 });
+    const actions = () => t.effects.flatMap((e) => (e.kind === 'action' ? [{ id: e.id, action: e.action }] : []));
+    t = next(t.state, {
+      kind: 'inspected',
+      at: 2,
+      devices,
+      modules: stack,
+      targets,
+      holders,
+      ...noExtras,
+      dependencies: [dep],
+    });
+    assert.deepEqual(
+      t.state.ctx.rollback?.map((r) => [r.module.name, r.why]),
+      [
+        ['hs_ib', 'stack'],
+        ['hs_core', 'stack'],
+        ['hs_dep', 'dependency'],
+      ],
+      'in the state journaled before any kernel action',
+    );
+    for (const _ of devices) t = next(t.state, { kind: 'action-done', at: 3, id: actions()[0]!.id });
+    t = next(t.state, { kind: 'census-taken', at: 4, purpose: 'zombies', holders: [] });
+    t = next(t.state, { kind: 'modules-free', at: 5, waitedMs: 0, sawRefcnt: 0 });
+    t = next(t.state, { kind: 'action-done', at: 6, id: actions()[0]!.id }); // the unload
+    assert.deepEqual(actions()[0]?.action, {
+      kind: 'load',
+      spec: { module: 'hs_dep', file: '/lib/modules/hs_dep.ko', params: ['x=1'] },
+    });
+    t = next(t.state, { kind: 'action-done', at: 7, id: actions()[0]!.id });
+    assert.deepEqual(actions()[0]?.action, { kind: 'load', spec: plan.loads[0] });
+    t = next(t.state, { kind: 'action-failed', at: 8, id: actions()[0]!.id, error: 'EIO: no' });
+    const reloaded: string[] = [];
+    for (let i = 0; i < 10 && t.state.phase === 'restore-reload'; i++) {
+      const [a] = actions();
+      if (a?.action.kind === 'load') reloaded.push(a.action.spec.module);
+      t = next(t.state, { kind: 'action-done', at: 9 + i, id: a!.id });
+    }
+    assert.deepEqual(reloaded, ['hs_dep', 'hs_core', 'hs_ib'], 'dependencies first');
+    const verify = t.effects.find((e) => e.kind === 'read-state');
+    assert.deepEqual(verify && 'dependencies' in verify ? verify.dependencies : null, ['hs_dep']);
+    t = next(t.state, {
+      kind: 'state-read',
+      at: 30,
+      modules: stack,
+      devices,
+      dependencies: [{ ...dep, srcversion: 'NEW_DEP' }],
+    });
+    assert.equal(t.state.phase === 'done' && t.state.outcome, 'failed');
+    assert.match(t.state.ctx.error ?? '', /load failed/);
+    assert.match(t.state.ctx.steps.at(-1)?.detail ?? '', /module hs_dep has srcversion NEW_DEP, expected OLD_DEP/);
+  });
+
   it('refuses with every host-level reason the adapter gives, before touching anything', () => {
     const t = next(start({ swapId: 's', hostId: 'h', plan, at: 1 }).state, {
       kind: 'inspected',
