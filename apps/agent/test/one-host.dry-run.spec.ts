@@ -13,8 +13,8 @@ import { FileSwapJournal } from '../src/journal/file-swap.journal.js';
 const run = promisify(execFile);
 
 /** A runbook swapping one simulated module to 2.0, with short deadlines and an optional spec.subsystem. */
-function runbook(dir: string, module: string, bus: string, subsystem = '', driver = module): string {
-  const file = join(dir, `${module}.yaml`);
+function runbook(dir: string, module: string, bus: string, subsystem = '', driver = module, unbindSeconds = 1): string {
+  const file = join(dir, `${module}-${unbindSeconds}.yaml`);
   writeFileSync(
     file,
     `apiVersion: hotswap/v1
@@ -23,7 +23,7 @@ metadata: { name: ${module.replace(/_/g, '-')} }
 spec:
   modules: [{ name: ${module}, target: { version: '2.0' } }]
   devices: { bus: ${bus}, driver: ${driver} }
-  deadlines: { unbindSeconds: 1, zombieCloseSeconds: 10, actionSeconds: 10, recoveryWatchSeconds: 10 }
+  deadlines: { unbindSeconds: ${unbindSeconds}, zombieCloseSeconds: 10, actionSeconds: 10, recoveryWatchSeconds: 10 }
   recovery: { pollMilliseconds: 50 }
 ${subsystem}`,
   );
@@ -152,6 +152,16 @@ describe('hotswap-agent swap --dry-run (one-host mode)', { timeout: 120_000 }, (
       'blocks',
       true,
     ]);
+
+    // QEMU lets go 3 s after the release request: within a 10 s deadline the unbind returns then,
+    // which is what "will block while PID 3201 holds" predicted, not a mismatch.
+    const patient = host('vfio-wait.yaml', runbook(runbooks, 'hs_vfio', 'pci', '', 'hs_vfio', 10));
+    const waited = await patient.swap();
+    assert.equal(waited.outcome, 'succeeded', waited.error ?? '');
+    assert.deepEqual(
+      [waited.predictions?.[0]?.observed, waited.predictions?.[0]?.held, waited.predictions?.[0]?.note],
+      ['blocks', true, 'the unbind returned once every holder had closed its files'],
+    );
 
     const overrides = mkdtempSync(join(tmpdir(), 'hotswap-dry-run-override-'));
     dirs.push(overrides);

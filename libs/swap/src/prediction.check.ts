@@ -2,10 +2,7 @@ import type { PredictionCheck, SwapPrediction } from '@hotswap/contracts';
 
 /** What the swap showed, as the state machine recorded it. */
 export interface SwapObservations {
-  /** Devices ("bus/id") whose unbind did not return within its deadline. */
-  readonly blocked: readonly string[];
-  /** Devices ("bus/id") whose unbind returned. */
-  readonly unbound: readonly string[];
+  readonly unbinds: readonly UnbindObservation[];
   /** Zombie FDs the census found after the unbinds; null when no census was taken. */
   readonly zombieFds: number | null;
   /**
@@ -13,6 +10,19 @@ export interface SwapObservations {
    * the stack had to wait. Null when the swap never got to check.
    */
   readonly unloadRefcnt: number | null;
+}
+
+export interface UnbindObservation {
+  /** "bus/id" */
+  readonly device: string;
+  /** The unbind did not return within its deadline. */
+  readonly blocked: boolean;
+  /** The unbind returned (in time or, after blocking, late). */
+  readonly returned: boolean;
+  /** Processes holding the device's nodes before the unbind. */
+  readonly heldBefore: number;
+  /** Files still open on its old nodes at the census after the unbinds; null: no census. */
+  readonly zombiesAfter: number | null;
 }
 
 /**
@@ -28,14 +38,35 @@ export function checkPredictions(predictions: readonly SwapPrediction[], seen: S
   });
 }
 
+/**
+ * An unbind that returned while files were still open on the device did not wait for them. One
+ * that returned once every holder had closed is what a blocking unbind does when the holders let
+ * go in time (VFIO's release request), and what a revoking one looks like when they closed at
+ * once: it bears out "blocks", and cannot tell for "returns".
+ */
+function observeUnbind(p: SwapPrediction, u: UnbindObservation | undefined): { observed: string | null; note: string } {
+  if (u?.blocked) return { observed: 'blocks', note: 'the unbind did not return in time' };
+  if (!u?.returned) return { observed: null, note: 'the swap did not unbind this device' };
+  if (u.heldBefore === 0) return { observed: 'returns', note: 'the unbind returned; nothing held the device' };
+  if (u.zombiesAfter === null) return { observed: null, note: 'no census after the unbind' };
+  if (u.zombiesAfter > 0) {
+    return { observed: 'returns', note: `the unbind returned with ${u.zombiesAfter} file(s) still open on the device` };
+  }
+  if (p.expected === 'blocks') {
+    return { observed: 'blocks', note: 'the unbind returned once every holder had closed its files' };
+  }
+  return { observed: null, note: 'every holder had closed its files by the census: cannot tell whether it waited' };
+}
+
 function observe(p: SwapPrediction, seen: SwapObservations): { observed: string | null; note: string } {
   switch (p.kind) {
     case 'errno':
       return { observed: null, note: 'the errno applications get is never seen by the agent: predicted only' };
     case 'unbind':
-      if (seen.blocked.includes(p.subject)) return { observed: 'blocks', note: 'the unbind did not return in time' };
-      if (seen.unbound.includes(p.subject)) return { observed: 'returns', note: 'the unbind returned in time' };
-      return { observed: null, note: 'the swap did not unbind this device' };
+      return observeUnbind(
+        p,
+        seen.unbinds.find((u) => u.device === p.subject),
+      );
     case 'unload': {
       if (seen.unloadRefcnt === null) return { observed: null, note: 'the swap did not get to unload' };
       if (seen.unloadRefcnt > 0) {

@@ -15,7 +15,7 @@ import type { SwapPlan } from './swap-plan.js';
 import { summarizeHolder } from './holder-summary.js';
 import { reloadSpecOf } from './reload-spec.js';
 import { modulesRemovedWith, reloadOrder, rollbackModuleOf, type RemovedModule } from './module-removal.set.js';
-import { checkPredictions } from './prediction.check.js';
+import { checkPredictions, type SwapObservations } from './prediction.check.js';
 import { preflightVerdict } from './preflight.verdict.js';
 import { predictSwap } from './subsystem.prediction.js';
 
@@ -63,6 +63,8 @@ export interface SwapContext {
   readonly nextActionId: number;
   readonly error: string | null;
   readonly unloadWait: { readonly waitedMs: number; readonly sawRefcnt: number } | null;
+  /** Device id -> zombie FDs on its old nodes at the census after the unbinds. */
+  readonly zombiesByDevice?: Readonly<Record<string, number>>;
   /** What preflight predicted (checked against what happened in the report). */
   readonly predictions?: readonly SwapPrediction[];
   /** Modules whose refcount open files held up in preflight, and by whom. */
@@ -179,8 +181,16 @@ export function next(state: SwapState, event: SwapEvent): Transition {
       if (event.kind === 'census-taken' && event.purpose === 'zombies') {
         const old = oldIdentities(state.ctx);
         const zombieFds = event.holders.reduce((n, h) => n + h.files.filter((f) => old.has(identityOf(f))).length, 0);
+        // Per device, files and mappings alike: whatever is still open shows the unbind did not wait for it.
+        const zombiesByDevice = Object.fromEntries(
+          state.ctx.devices.map((d) => {
+            const ids = identitiesOf(d.nodes);
+            const open = (h: Holder) => [...h.files, ...h.mappings].filter((f) => ids.has(identityOf(f))).length;
+            return [d.id, event.holders.reduce((n, h) => n + open(h), 0)];
+          }),
+        );
         return go(
-          { ...state, ctx: { ...state.ctx, zombieFds } },
+          { ...state, ctx: { ...state.ctx, zombieFds, zombiesByDevice } },
           { phase: 'zombie-wait' },
           event.at,
           true,
@@ -778,15 +788,16 @@ export function reportOf(state: SwapState & { phase: 'done' }): SwapReport {
 }
 
 /** What the swap showed, for checking preflight's predictions. */
-function observationsOf(ctx: SwapContext) {
-  const subject = (id: string): string => {
-    const device = ctx.devices.find((d) => d.id === id);
-    return `${device?.bus ?? ctx.plan.devices.bus}/${id}`;
-  };
+function observationsOf(ctx: SwapContext): SwapObservations {
   const census = ctx.steps.some((s) => s.phase === 'zombie-census' && s.endedAt !== null && s.ok === true);
   return {
-    blocked: ctx.blocked ? [subject(ctx.blocked.device)] : [],
-    unbound: Object.keys(ctx.unbound).map(subject),
+    unbinds: ctx.devices.map((d) => ({
+      device: `${d.bus}/${d.id}`,
+      blocked: ctx.blocked?.device === d.id,
+      returned: ctx.unbound[d.id] !== undefined,
+      heldBefore: ctx.holdersBefore.filter((h) => holdsAny(h, identitiesOf(d.nodes))).length,
+      zombiesAfter: ctx.zombiesByDevice?.[d.id] ?? null,
+    })),
     zombieFds: census ? ctx.zombieFds : null,
     unloadRefcnt: ctx.unloadWait?.sawRefcnt ?? null,
   };
