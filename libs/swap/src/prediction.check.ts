@@ -10,6 +10,8 @@ export interface SwapObservations {
    * the stack had to wait. Null when the swap never got to check.
    */
   readonly unloadRefcnt: number | null;
+  /** Zombie files still open when the stack was found free; null when not counted. */
+  readonly zombiesWhenFree: number | null;
 }
 
 export interface UnbindObservation {
@@ -72,10 +74,14 @@ function observe(p: SwapPrediction, seen: SwapObservations): { observed: string 
       if (seen.unloadRefcnt > 0) {
         return { observed: 'waits', note: `refcount ${seen.unloadRefcnt} held the stack after the unbind` };
       }
-      if (p.expected === 'waits' && (seen.zombieFds ?? 0) === 0) {
+      // Free with zombies still open: they do not pin the stack. Free once they had all closed
+      // says nothing of who owns their file operations.
+      const open = seen.zombiesWhenFree ?? seen.zombieFds ?? 0;
+      if (open > 0) return { observed: 'free', note: `free to unload with ${open} zombie file(s) still open` };
+      if (p.expected === 'waits') {
         return { observed: null, note: 'every file was closed before the check: nothing was left to pin the stack' };
       }
-      return { observed: 'free', note: `free to unload with ${seen.zombieFds ?? 0} zombie FD(s) open` };
+      return { observed: 'free', note: 'free to unload: no zombie file was open' };
     }
   }
 }

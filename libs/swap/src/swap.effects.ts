@@ -38,12 +38,16 @@ export type SwapEffect =
   /** Who holds files or mappings with these device numbers (old nodes: zombies included). */
   | { readonly kind: 'census'; readonly purpose: 'zombies' | 'blocking'; readonly rdevs: readonly string[] }
   | { readonly kind: 'action'; readonly id: number; readonly action: KernelAction; readonly deadlineMs: number }
-  /** Poll refcounts until every stack module can be unloaded, or the deadline passes. */
+  /**
+   * Poll refcounts until every stack module can be unloaded, or the deadline passes; once free,
+   * count the files still open on the old nodes (zombies the stack did not wait for).
+   */
   | {
       readonly kind: 'await-modules-free';
       readonly modules: readonly string[];
       readonly deadlineMs: number;
       readonly pollMs: number;
+      readonly zombieNodes: readonly { readonly rdev: string; readonly ino: number }[];
     }
   /** Read the loaded modules and the devices again (after load and rebind), and after a restore the removed dependencies. */
   | {
@@ -115,7 +119,14 @@ export type SwapEvent =
   | { readonly kind: 'action-failed'; readonly at: number; readonly id: number; readonly error: string }
   /** The action passed its deadline; it lives on, and a later done/failed will follow. */
   | { readonly kind: 'action-stuck'; readonly at: number; readonly id: number }
-  | { readonly kind: 'modules-free'; readonly at: number; readonly waitedMs: number; readonly sawRefcnt: number }
+  | {
+      readonly kind: 'modules-free';
+      readonly at: number;
+      readonly waitedMs: number;
+      readonly sawRefcnt: number;
+      /** Zombie files and mappings still open when the stack was found free. */
+      readonly zombiesOpen?: number;
+    }
   | { readonly kind: 'modules-busy'; readonly at: number; readonly refcnts: Readonly<Record<string, number>> }
   | {
       readonly kind: 'state-read';

@@ -62,7 +62,12 @@ export interface SwapContext {
   readonly stuck: { readonly id: number; readonly kind: KernelAction['kind'] } | null;
   readonly nextActionId: number;
   readonly error: string | null;
-  readonly unloadWait: { readonly waitedMs: number; readonly sawRefcnt: number } | null;
+  readonly unloadWait: {
+    readonly waitedMs: number;
+    readonly sawRefcnt: number;
+    /** Zombie files still open when the stack was found free (absent: not counted). */
+    readonly zombiesOpen?: number;
+  } | null;
   /** Device id -> zombie FDs on its old nodes at the census after the unbinds. */
   readonly zombiesByDevice?: Readonly<Record<string, number>>;
   /** What preflight predicted (checked against what happened in the report). */
@@ -202,7 +207,9 @@ export function next(state: SwapState, event: SwapEvent): Transition {
 
     case 'zombie-wait':
       if (event.kind === 'modules-free') {
-        const ctx = { ...state.ctx, unloadWait: { waitedMs: event.waitedMs, sawRefcnt: event.sawRefcnt } };
+        const { waitedMs, sawRefcnt, zombiesOpen } = event;
+        const unloadWait = { waitedMs, sawRefcnt, ...(zombiesOpen === undefined ? {} : { zombiesOpen }) };
+        const ctx = { ...state.ctx, unloadWait };
         const detail =
           event.sawRefcnt > 0 ? `unload refused (refcnt ${event.sawRefcnt}) for ${event.waitedMs} ms` : 'free';
         return goAction({ ...state, ctx }, (id) => ({ phase: 'unload', actionId: id }), event.at, true, detail);
@@ -609,6 +616,7 @@ function enter(state: SwapState): SwapEffect[] {
           modules: plan.modules,
           deadlineMs: plan.zombieCloseDeadlineMs,
           pollMs: plan.pollMs,
+          zombieNodes: ctx.devices.flatMap((d) => d.nodes.map((n) => ({ rdev: n.rdev, ino: n.ino }))),
         },
       ];
     case 'unload':
@@ -800,6 +808,7 @@ function observationsOf(ctx: SwapContext): SwapObservations {
     })),
     zombieFds: census ? ctx.zombieFds : null,
     unloadRefcnt: ctx.unloadWait?.sawRefcnt ?? null,
+    zombiesWhenFree: ctx.unloadWait?.zombiesOpen ?? null,
   };
 }
 

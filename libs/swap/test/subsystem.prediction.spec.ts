@@ -54,6 +54,7 @@ describe('subsystem predictions (table, host, runbook)', () => {
       unbinds: [{ device: 'pci/0000:04:00.0', blocked: false, returned: true, heldBefore: 1, zombiesAfter: 0, ...u }],
       zombieFds: 0,
       unloadRefcnt: 0,
+      zombiesWhenFree: 0,
     });
     const check = (u: Parameters<typeof seen>[0]) => checkPredictions([blocks!], seen(u))[0]!;
     assert.deepEqual([check({}).observed, check({}).held], ['blocks', true], 'QEMU let go before the deadline');
@@ -63,6 +64,25 @@ describe('subsystem predictions (table, host, runbook)', () => {
     assert.equal(revoked.note, 'mismatch: the unbind returned with 1 file(s) still open on the device');
     assert.equal(check({ returned: false }).held, null);
     assert.equal(check({ zombiesAfter: null }).held, null);
+  });
+
+  it('checks the unload by the zombies still open when the stack was found free, never by those closed before', () => {
+    const holders = [holder(1, [{ minor: 0, ino: 10 }])];
+    const waits = predictSwap(
+      input({ nodeClasses: [classes('misc')], loaded: [mod('hs_drv', 1)], holders }),
+    ).predictions.find((x) => x.kind === 'unload')!;
+    assert.equal(waits.expected, 'waits');
+    const seen = (unloadRefcnt: number, zombiesWhenFree: number | null) => ({
+      unbinds: [],
+      zombieFds: 1,
+      unloadRefcnt,
+      zombiesWhenFree,
+    });
+    const check = (refcnt: number, open: number | null) => checkPredictions([waits], seen(refcnt, open))[0]!;
+    assert.deepEqual([check(1, null).observed, check(1, null).held], ['waits', true]);
+    assert.deepEqual([check(0, 0).observed, check(0, 0).held], [null, null], 'closed between census and check');
+    assert.deepEqual([check(0, 1).observed, check(0, 1).held], ['free', false]);
+    assert.equal(check(0, 1).note, 'mismatch: free to unload with 1 zombie file(s) still open');
   });
 
   it('vfio with a holder: the unbind will block while that PID holds the node', () => {
@@ -258,6 +278,7 @@ describe('subsystem predictions, properties', () => {
       unbinds: fc.tuple(unbindArb('pci/0000:00:00.0'), unbindArb('pci/0000:01:00.0'), unbindArb('pci/0000:02:00.0')),
       zombieFds: fc.option(fc.nat(4), { nil: null }),
       unloadRefcnt: fc.option(fc.nat(3), { nil: null }),
+      zombiesWhenFree: fc.option(fc.nat(3), { nil: null }),
     });
     fc.assert(
       fc.property(inputArb, seenArb, (inp, seen) => {
@@ -268,7 +289,7 @@ describe('subsystem predictions, properties', () => {
           if (c.kind === 'errno') assert.equal(c.held, null);
           // Holders gone by the census never contradict a blocking unbind that returned.
           const u = seen.unbinds.find((x) => x.device === c.subject);
-          if (c.kind === 'unbind' && c.expected === 'blocks' && u && !u.blocked && u.zombiesAfter === 0) {
+          if (c.kind === 'unbind' && c.expected === 'blocks' && u && u.heldBefore > 0 && u.zombiesAfter === 0) {
             assert.notEqual(c.held, false);
           }
           if (c.held !== null) assert.equal(c.held, c.observed === c.expected);

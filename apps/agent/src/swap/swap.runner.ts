@@ -160,6 +160,9 @@ export class SwapRunner {
             this.now,
             this.loop(),
           );
+          if (result.kind === 'modules-free' && effect.zombieNodes.length > 0) {
+            return { ...result, at: this.now(), zombiesOpen: await this.zombiesOpen(effect.zombieNodes) };
+          }
           return { ...result, at: this.now() };
         });
         return;
@@ -276,6 +279,16 @@ export class SwapRunner {
       case 'signal':
         return this.port.signal(action.pid, action.signal);
     }
+  }
+
+  /** Files and mappings still open on the old nodes (the same number and inode): zombies. */
+  private async zombiesOpen(nodes: readonly { rdev: string; ino: number }[]): Promise<number> {
+    const old = new Set(nodes.map((n) => `${n.rdev}/${n.ino}`));
+    const holders = await this.port.census([...new Set(nodes.map((n) => n.rdev))]);
+    return holders.reduce(
+      (n, h) => n + [...h.files, ...h.mappings].filter((f) => old.has(`${f.rdev}/${f.ino}`)).length,
+      0,
+    );
   }
 
   /** The background recovery watch, started once (early, or at the recovery-watch phase). */
