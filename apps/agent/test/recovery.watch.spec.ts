@@ -83,6 +83,35 @@ describe('recovery watch', () => {
     assert.equal(seen?.seconds, 0.5, 'seen by the sighting that looked at 1500, not by the poll that ended at 1540');
   });
 
+  it('looks on every few ms while earlier looks are still telling what they saw', async () => {
+    const start = Date.now();
+    const reopenAt = start + 5; // on the real clock: this test's host is the wall clock
+    const slowStat: KernelPort = {
+      watch: async () => [{ pid: 10, comm: 'app', unit: null, files: [], mappings: [] }],
+      filesProbe: () => ({
+        sight: async (): Promise<FilesSighting[]> => {
+          const at = Date.now();
+          await sleep(300); // a stat queued behind a busy thread pool
+          return [{ pid: 10, at, files: [file(at >= reopenAt ? 99 : 7)] }];
+        },
+      }),
+    } as unknown as KernelPort;
+    let seen: (seconds: number) => void = () => undefined;
+    const seenAt = new Promise<number>((resolve) => (seen = (seconds) => resolve(start + seconds * 1000)));
+    const watch = new RecoveryWatch(
+      slowStat,
+      { ...spec, tracked: [{ ...spec.tracked[0]!, t0Ms: start }] },
+      Date.now,
+      (o) => seen(o.seconds ?? Number.NaN),
+    );
+    const at = await seenAt;
+    watch.stop();
+    assert.ok(
+      at >= reopenAt && at < reopenAt + 150,
+      `seen ${at - reopenAt} ms after the reopen (one look per 300 ms would say ~300)`,
+    );
+  });
+
   it('without a probe (a simulated host), the full watch dates it when its poll ends', async () => {
     const host = new ScriptedHost(1000);
     const watch = new RecoveryWatch(

@@ -140,7 +140,10 @@ export interface FilesSighting {
  * to repeat every few milliseconds, each process stamped with the moment its fds were read.
  */
 export interface HolderFilesProbe {
-  /** The live processes among those asked about; one missing from the answer has exited. */
+  /**
+   * The live processes among those asked about (one missing has exited). The fd tables are read
+   * when it is called, before it returns its promise: the stamps do not wait for the answer.
+   */
   sight(): Promise<FilesSighting[]>;
 }
 

@@ -15,6 +15,8 @@ import {
 const SIGHT_EVERY_MS = 2;
 /** ...and waits this many times as long as its last look took: at most ~1/5 of a CPU on it. */
 const SIGHT_IDLE_FACTOR = 4;
+/** Looks whose candidates are still being stat'ed; past this, the next look waits for them. */
+const SIGHTS_IN_FLIGHT = 8;
 
 /**
  * Watches the holders of a swapped device reopen it. It starts as soon as the device is unbound
@@ -37,8 +39,8 @@ export class RecoveryWatch {
   private deadline = Number.POSITIVE_INFINITY;
   private stopped = false;
   private ended = false;
-  /** The tight loop's look in progress: the full watch lets it report first (it saw earlier). */
-  private sight: Promise<void> | null = null;
+  /** The tight loop's looks not reported yet: the full watch lets them report first (they saw earlier). */
+  private sightings: Promise<void> = Promise.resolve();
   private readonly polling: Promise<void>;
   private readonly sighting: Promise<void>;
 
@@ -83,7 +85,7 @@ export class RecoveryWatch {
     while (!this.stopped) {
       try {
         const watched = await this.port.watch(this.spec.scope, this.spec.rdevs);
-        await this.sight;
+        await this.sightings;
         this.watched = watched;
         this.polled = true;
         this.record(observeRecoveries(this.spec.tracked, this.known, this.watched, this.oldIds, this.now()));
@@ -96,19 +98,29 @@ export class RecoveryWatch {
     }
   }
 
+  /**
+   * A look reads the fd tables when `sight()` is called (the probe stamps it then); telling what
+   * new links are (a `stat`) may take longer under load. The next look does not wait for that:
+   * looks go on every few ms, and their results are reported in the order they were taken.
+   */
   private async sightLoop(probe: HolderFilesProbe): Promise<void> {
     const open = (): boolean => this.spec.tracked.some((t) => !this.known.some((o) => o.pid === t.pid));
+    const inFlight: Promise<unknown>[] = [];
     while (!this.stopped && !this.ended && open()) {
+      if (inFlight.length >= SIGHTS_IN_FLIGHT) await inFlight.shift();
       const started = performance.now();
-      this.sight = probe.sight().then(
-        (sightings) => this.record(observeReopens(this.spec.tracked, this.known, sightings, this.oldIds)),
-        () => undefined, // a failed look is retried; the full watch reports what cannot be read
-      );
-      await this.sight;
-      this.sight = null;
+      const sight = probe.sight();
       const took = performance.now() - started;
+      inFlight.push(sight.catch(() => undefined));
+      this.sightings = this.sightings
+        .then(() => sight)
+        .then(
+          (sightings) => this.record(observeReopens(this.spec.tracked, this.known, sightings, this.oldIds)),
+          () => undefined, // a failed look is retried; the full watch reports what cannot be read
+        );
       await sleep(Math.max(SIGHT_EVERY_MS, SIGHT_IDLE_FACTOR * took));
     }
+    await this.sightings;
   }
 }
 
