@@ -84,6 +84,8 @@ function predictDevice(
 ): DeviceView {
   const basis: string[] = [];
   const row = tableRow(input.override, classified, inference, basis);
+  // What the row's own source warns of (a driver-dependent errno, holders behind an anonymous inode).
+  if (row?.caveat) basis.push(`caveat (${row.subsystem}): ${row.caveat}`);
   let revoke: Sourced<RevokeScheme> = row ? { value: row.revokeScheme, source: 'table' } : unknown();
   let fops: Sourced<FopsOwner> = row ? { value: row.fopsOwner, source: 'table' } : unknown();
   let errno: Sourced<string> = row?.predictedErrno ? { value: row.predictedErrno, source: 'table' } : unknown();

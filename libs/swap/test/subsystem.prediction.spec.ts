@@ -94,6 +94,7 @@ describe('subsystem predictions (table, host, runbook)', () => {
     assert.equal(p.predictions[0]?.expected, 'blocks');
     assert.equal(p.predictions[0]?.source, 'table');
     assert.equal(p.devices[0]?.subsystem, 'vfio');
+    assert.match(p.devices[0]?.basis.join('\n') ?? '', /caveat \(vfio\): .*anonymous inode/);
   });
 
   it('a module whose refcount rises with each open file owns the fops: its unload waits for the zombies, and they pin it', () => {
