@@ -141,10 +141,10 @@ export interface FilesSighting {
  */
 export interface HolderFilesProbe {
   /**
-   * The live processes among those asked about (one missing has exited). The fd tables are read
-   * when it is called, before it returns its promise: the stamps do not wait for the answer.
+   * The live processes among `pids` (one missing has exited). The fd tables are read when it is
+   * called, before it returns its promise: the stamps do not wait for the answer.
    */
-  sight(): Promise<FilesSighting[]>;
+  sight(pids: readonly number[]): Promise<FilesSighting[]>;
 }
 
 export interface KernelPort {
@@ -167,10 +167,10 @@ export interface KernelPort {
    */
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]>;
   /**
-   * A probe of these processes' files on `rdevs`, for the recovery watch to poll tightly;
-   * adapters without a cheap way to read fds leave it out (the watch then polls `watch`).
+   * A probe of processes' files on `rdevs`, for the recovery watch to poll tightly; adapters
+   * without a cheap way to read fds leave it out (the watch then polls `watch` only).
    */
-  filesProbe?(pids: readonly number[], rdevs: readonly string[]): HolderFilesProbe;
+  filesProbe?(rdevs: readonly string[]): HolderFilesProbe;
 
   /**
    * Kernel actions. Each may block in the kernel (an unbind in the wait scheme does not return

@@ -94,10 +94,10 @@ describe(
       holders.push(holder);
       const fd = await holder.open(node.path);
       await holder.open('/dev/null'); // another device: not wanted
-      const probe = kernel.filesProbe([holder.pid], [ZERO]);
+      const probe = kernel.filesProbe([ZERO]);
 
       const asked = Date.now();
-      const sighting = mine(await probe.sight(), holder.pid);
+      const sighting = mine(await probe.sight([holder.pid]), holder.pid);
       const answered = Date.now();
       assert.ok(sighting, 'the live holder is in the answer');
       assert.deepEqual(sighting.files, [{ fd, path: node.path, deleted: false, rdev: ZERO, ino: node.ino }]);
@@ -109,21 +109,25 @@ describe(
       const holder = new Holder();
       holders.push(holder);
       const zombie = await holder.open(old.path);
-      const probe = kernel.filesProbe([holder.pid], [ZERO]);
+      const probe = kernel.filesProbe([ZERO]);
       unlinkSync(old.path);
-      assert.deepEqual(mine(await probe.sight(), holder.pid)?.files, [], 'a " (deleted)" link is no new node');
+      assert.deepEqual(
+        mine(await probe.sight([holder.pid]), holder.pid)?.files,
+        [],
+        'a " (deleted)" link is no new node',
+      );
 
       const fresh = mknod('hs1');
       assert.notEqual(fresh.ino, old.ino);
-      assert.deepEqual(mine(await probe.sight(), holder.pid)?.files, [], 'not opened yet');
+      assert.deepEqual(mine(await probe.sight([holder.pid]), holder.pid)?.files, [], 'not opened yet');
       const opened = Date.now();
       const fd = await holder.open(fresh.path);
-      const sighting = mine(await probe.sight(), holder.pid);
+      const sighting = mine(await probe.sight([holder.pid]), holder.pid);
       assert.deepEqual(sighting?.files, [{ fd, path: fresh.path, deleted: false, rdev: ZERO, ino: fresh.ino }]);
       assert.ok((sighting?.at ?? 0) >= opened);
       await holder.close(zombie);
       await holder.close(fd);
-      assert.deepEqual(mine(await probe.sight(), holder.pid)?.files, [], 'closed again');
+      assert.deepEqual(mine(await probe.sight([holder.pid]), holder.pid)?.files, [], 'closed again');
     });
 
     it('leaves out a process that is gone, and one never asked about', async () => {
@@ -133,15 +137,15 @@ describe(
       holders.push(holder, other);
       await holder.open(node.path);
       await other.open(node.path);
-      const probe = kernel.filesProbe([holder.pid], [ZERO]);
+      const probe = kernel.filesProbe([ZERO]);
       assert.deepEqual(
-        (await probe.sight()).map((s) => s.pid),
+        (await probe.sight([holder.pid])).map((s) => s.pid),
         [holder.pid],
       );
       const exited = new Promise((resolve) => holder.child.once('exit', resolve));
       holder.child.kill('SIGKILL');
       await exited;
-      assert.deepEqual(await probe.sight(), []);
+      assert.deepEqual(await probe.sight([holder.pid]), []);
     });
   },
 );

@@ -52,10 +52,7 @@ export class RecoveryWatch {
   ) {
     this.oldIds = new Set(spec.oldNodes.map(identityOf));
     this.polling = this.poll().finally(() => (this.ended = true));
-    const probe = port.filesProbe?.(
-      spec.tracked.map((t) => t.pid),
-      spec.rdevs,
-    );
+    const probe = port.filesProbe?.(spec.rdevs);
     this.sighting = probe ? this.sightLoop(probe) : Promise.resolve();
   }
 
@@ -104,12 +101,14 @@ export class RecoveryWatch {
    * looks go on every few ms, and their results are reported in the order they were taken.
    */
   private async sightLoop(probe: HolderFilesProbe): Promise<void> {
-    const open = (): boolean => this.spec.tracked.some((t) => !this.known.some((o) => o.pid === t.pid));
+    // Only those not seen back yet: a recovered one's new fd would be stat'ed at every look.
+    const open = (): number[] =>
+      this.spec.tracked.filter((t) => !this.known.some((o) => o.pid === t.pid)).map((t) => t.pid);
     const inFlight: Promise<unknown>[] = [];
-    while (!this.stopped && !this.ended && open()) {
+    for (let pids = open(); !this.stopped && !this.ended && pids.length > 0; pids = open()) {
       if (inFlight.length >= SIGHTS_IN_FLIGHT) await inFlight.shift();
       const started = performance.now();
-      const sight = probe.sight();
+      const sight = probe.sight(pids);
       const took = performance.now() - started;
       inFlight.push(sight.catch(() => undefined));
       this.sightings = this.sightings

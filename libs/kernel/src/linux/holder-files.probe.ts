@@ -33,16 +33,15 @@ export class ProcHolderFilesProbe implements HolderFilesProbe {
 
   constructor(
     private readonly procRoot: string,
-    private readonly pids: readonly number[],
     rdevs: readonly string[],
     private readonly now: () => number,
   ) {
     this.wanted = new Set(rdevs);
   }
 
-  async sight(): Promise<FilesSighting[]> {
+  async sight(pids: readonly number[]): Promise<FilesSighting[]> {
     const looks: Look[] = [];
-    for (const pid of this.pids) {
+    for (const pid of pids) {
       const look = this.look(pid);
       if (look) looks.push(look);
     }

@@ -117,8 +117,8 @@ export class LinuxKernelAdapter implements KernelPort {
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]> {
     return this.censusReader.watch(scope, rdevs);
   }
-  filesProbe(pids: readonly number[], rdevs: readonly string[]): HolderFilesProbe {
-    return new ProcHolderFilesProbe(this.roots.proc, pids, rdevs, this.now);
+  filesProbe(rdevs: readonly string[]): HolderFilesProbe {
+    return new ProcHolderFilesProbe(this.roots.proc, rdevs, this.now);
   }
 
   // --- the port: kernel actions (each in a child process; the caller keeps the deadline) ---
