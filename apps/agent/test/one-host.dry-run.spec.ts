@@ -171,6 +171,7 @@ describe('hotswap-agent swap --dry-run (one-host mode)', { timeout: 120_000 }, (
     assert.equal(overridden.predictions[0]?.expected, 'returns');
     assert.equal(overridden.predictions[0]?.source, 'runbook');
     const text = await wrong.text().catch((e: { stdout: string }) => e.stdout);
+    assert.match(text, /^sim-vfio: failed-restored \(hs_vfio 1\.0 -> 2\.0\); 1 prediction\(s\) did not hold$/m);
     assert.match(text, /prediction MISMATCH: unbind of pci\/0000:04:00.0 will return at once/);
     assert.match(text, /mismatch: the unbind did not return in time, observed blocks/);
   });

@@ -35,10 +35,11 @@ export function dryRunText(plan: DryRunPlan): string {
 }
 
 export function reportText(report: SwapReport): string {
+  const mismatches = (report.predictions ?? []).filter((p) => p.held === false).length;
   const lines = [
     `${report.hostId}: ${report.outcome} (${report.modules.join(', ')}${
       report.fromVersion || report.toVersion ? ` ${report.fromVersion ?? '?'} -> ${report.toVersion ?? '?'}` : ''
-    })`,
+    })${mismatches > 0 ? `; ${mismatches} prediction(s) did not hold` : ''}`,
     ...report.recoveries.map(
       (r) => `  ${r.comm} [${r.pid}] ${r.status}${r.seconds === null ? '' : ` in ${r.seconds.toFixed(3)} s`}`,
     ),
