@@ -196,7 +196,7 @@ describe('hosts API: module versions, live census, dry run and skips', { timeout
     assert.equal(
       metricValue(rdmaAgent, 'hotswap_agent_module_refcount', { host: 'sim-rdma' }),
       undefined,
-      'no series for a host that swapped nothing',
+      'no series for a module the host has not loaded',
     );
     const controller = await getText(`${fleet.controllerUrl}/metrics`);
     for (const state of ['waiting', 'active', 'delayed']) {

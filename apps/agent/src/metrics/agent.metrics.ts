@@ -2,7 +2,7 @@ import type { RecoveryObservation, SwapOutcome } from '@hotswap/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { withinDeadline } from '../census/within-deadline.js';
 
-/** The refcount of each module of the runbooks this agent swapped or is swapping; null: not loaded. */
+/** The refcount of each module the agent reports on (ModuleWatchList.all); null: not loaded. */
 export type ModuleRefcountSource = () => Promise<readonly { host: string; module: string; refcnt: number | null }[]>;
 
 /** Prometheus scrapes time out after 10 s by default: a kernel read gets a fraction of that. */

@@ -4,10 +4,10 @@ import { MAX_REPORTED_MODULES } from '@hotswap/contracts';
 const MODULE_NAME = /^[A-Za-z0-9_-]{1,55}$/;
 
 /**
- * The modules this agent reports on: those of the runbooks it has swapped or is swapping (their
- * refcount is a metric), and those the controller's runbooks name (WATCHED_MODULES_KEY, read at
- * each heartbeat: their versions go into the heartbeat). Both come from validated runbooks, are
- * checked again here because they become labels, and are capped so the label set stays bounded.
+ * The modules this agent reports on (their refcount is a metric, their versions go into the
+ * heartbeat): those of the runbooks it has swapped or is swapping, and those the controller's
+ * runbooks name (WATCHED_MODULES_KEY, read at each heartbeat). Both come from validated runbooks,
+ * are checked again here because they become labels, and are capped so the label set stays bounded.
  */
 export class ModuleWatchList {
   private readonly swappedNames = new Set<string>();
@@ -26,11 +26,6 @@ export class ModuleWatchList {
 
   setWatched(names: readonly string[]): void {
     this.watchedNames = names.filter((name) => MODULE_NAME.test(name)).sort();
-  }
-
-  /** Modules of the runbooks this agent swapped or is swapping, in the order first seen. */
-  swapped(): string[] {
-    return [...this.swappedNames];
   }
 
   /** Every module to report, swapped ones first, at most MAX_REPORTED_MODULES. */
