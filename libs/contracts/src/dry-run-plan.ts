@@ -1,3 +1,4 @@
+import type { ModuleState } from './host-census.js';
 import type { HolderSummary } from './swap-report.js';
 import type { RollbackModule } from './rollback-module.js';
 import type { ModulePin, SwapPrediction } from './swap-prediction.js';
@@ -28,13 +29,8 @@ export interface DryRunPlan {
   readonly rollback: readonly RollbackModule[];
 }
 
-export interface DryRunModule {
-  readonly name: string;
-  readonly loaded: boolean;
-  readonly version: string | null;
-  readonly srcversion: string | null;
-  readonly refcnt: number | null;
-  readonly holders: readonly string[];
+/** A module of the stack as the kernel shows it now, and the target the runbook resolves to. */
+export interface DryRunModule extends ModuleState {
   readonly target: {
     readonly file: string;
     readonly version: string | null;
