@@ -85,7 +85,7 @@ function shellDetail(cycle: LabRun['cycles'][number]): string {
   if (cycle.result.kind === 'agent') {
     const report = cycle.result.report;
     const steps = report.steps.map(
-      (step) => `${step.phase} ${step.endedAt === null ? '…' : step.endedAt - step.startedAt}`,
+      (step) => `${step.phase} ${step.endedAt === null ? '…' : Math.round(step.endedAt - step.startedAt)}`,
     );
     return `agent ${report.outcome}: ${steps.join(', ')} ms`;
   }
