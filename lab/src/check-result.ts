@@ -22,6 +22,8 @@ export interface CheckContext {
   /** The module the runbook swaps first (canonical name), as lab-watch names it. */
   readonly swappedModule: string;
   readonly unbindDeadlineMs: number;
+  /** Policy signal: SIGTERM, then SIGKILL this long after (0 under other policies). */
+  readonly graceMs: number;
   /** Applications that come back as a new instance (`recovers: restart`). */
   readonly restartingApps: readonly string[];
 }

@@ -57,7 +57,7 @@ function scenarioCheck(ctx: CheckContext, check: Check): CheckResult {
     case 'unbind-blocked':
       return unbindBlocked(ctx, check.holders, check.writeMarker, check.withinMs);
     case 'holders-signalled':
-      return holdersSignalled(ctx);
+      return holdersSignalled(ctx, check.killed);
     case 'apps-restart-every-cycle':
       return appsRestartEveryCycle(ctx);
     case 'dry-run-predictions':

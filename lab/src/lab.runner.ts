@@ -1,4 +1,5 @@
 import { rm, writeFile } from 'node:fs/promises';
+import type { Runbook } from '@hotswap/runbook';
 import { join } from 'node:path';
 import { chooseAccel, type AccelChoice, type AccelRequest } from './accel.js';
 import { evaluateChecks } from './checks.js';
@@ -53,6 +54,12 @@ const emptyTimings = (packagesMs: number | null): LabTimings => ({
   qemuWallMs: null,
   totalMs: 0,
 });
+
+/** Policy signal's grace between SIGTERM and SIGKILL; 0 under policy fail. */
+function graceMsOf(runbook: Runbook | undefined): number {
+  const blocked = runbook?.spec.blockedUnbind;
+  return blocked?.policy === 'signal' ? blocked.graceSeconds * 1000 : 0;
+}
 
 /** Why a boot produced no usable run, or null. */
 function bootFailure(boot: BootResult, run: LabRun, timeoutSeconds: number): string | null {
@@ -149,6 +156,7 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
       targets,
       swappedModule: canonicalModuleName(runbooks[0]?.spec.modules[0]?.name ?? ''),
       unbindDeadlineMs: (runbooks[0]?.spec.deadlines.unbindSeconds ?? 0) * 1000,
+      graceMs: graceMsOf(runbooks[0]),
       restartingApps: scenario.applications.flatMap((app) => (app.recovers === 'restart' ? [app.name] : [])),
     },
     scenario.checks,

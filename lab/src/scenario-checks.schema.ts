@@ -70,8 +70,10 @@ export const checkSchema = z.discriminatedUnion('check', [
   /**
    * Each blocked holder ended by SIGTERM after the deadline (refapp reports app-end only on
    * SIGTERM or SIGINT; SIGKILL leaves no line), and the unbind returned after the last one.
+   * `killed`: applications that ignore SIGTERM (refapp --ignore-sigterm): they must end by the
+   * SIGKILL after the runbook's grace period, and the unbind return only then.
    */
-  z.strictObject({ check: z.literal('holders-signalled') }),
+  z.strictObject({ check: z.literal('holders-signalled'), killed: z.array(z.string()).default([]) }),
   /** Every cycle, each `recovers: restart` application's next instance held the new node. */
   z.strictObject({ check: z.literal('apps-restart-every-cycle') }),
   /** Every cycle's swap failed with this outcome (default failed-restored) and a non-zero exit. */

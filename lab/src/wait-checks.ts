@@ -89,8 +89,8 @@ export function unbindBlocked(
   );
 }
 
-export function holdersSignalled(ctx: CheckContext): CheckResult {
-  const name = 'holders-signalled (SIGTERM)';
+export function holdersSignalled(ctx: CheckContext, killed: readonly string[]): CheckResult {
+  const name = `holders-signalled (SIGTERM${killed.length > 0 ? `; SIGKILL for ${killed.join(', ')}` : ''})`;
   const { run } = ctx;
   const failures: string[] = [];
   const afterDeadline: number[] = [];
@@ -100,30 +100,39 @@ export function holdersSignalled(ctx: CheckContext): CheckResult {
     const unbind = agent?.steps.find((step) => step.phase === 'unbind');
     const wait = agent?.steps.find((step) => step.phase === 'unbind-blocked');
     const stuckAt = unbind?.endedAt ? guestMonotonic(run, unbind.endedAt) : null;
-    if (!agent || !wait || stuckAt === null) {
+    const returned = wait?.endedAt ? guestMonotonic(run, wait.endedAt) : null;
+    if (!agent || stuckAt === null || returned === null) {
       if (agent) failures.push(`cycle ${cycle.cycle}: no blocked unbind in the agent's report`);
       continue;
     }
-    const ends = (agent.blockedUnbind?.holders ?? []).map((holder) => ({
-      pid: holder.pid,
-      end: run.appEnds.find((end) => end.pid === holder.pid),
-    }));
-    for (const { pid, end } of ends) {
-      if (!end) failures.push(`cycle ${cycle.cycle}: holder ${pid} did not end by SIGTERM (killed, or still running)`);
-      else if (end.at < stuckAt) failures.push(`cycle ${cycle.cycle}: holder ${pid} ended before the deadline`);
-      else if (!end.holding) failures.push(`cycle ${cycle.cycle}: holder ${pid} no longer held the device`);
-      else afterDeadline.push(round1(end.at - stuckAt));
+    let lastEnd = stuckAt;
+    for (const holder of agent.blockedUnbind?.holders ?? []) {
+      const app = run.appStarts.find((start) => start.pid === holder.pid)?.name ?? `pid ${holder.pid}`;
+      const end = run.appEnds.find((candidate) => candidate.pid === holder.pid);
+      if (killed.includes(app)) {
+        // It ignores SIGTERM: only the SIGKILL after the grace period ends it, leaving no line.
+        if (end) failures.push(`cycle ${cycle.cycle}: ${app} ended by SIGTERM, yet it ignores SIGTERM`);
+        lastEnd = Math.max(lastEnd, stuckAt + ctx.graceMs);
+      } else if (!end) {
+        failures.push(`cycle ${cycle.cycle}: ${app} did not end by SIGTERM (killed, or still running)`);
+      } else if (end.at < stuckAt) {
+        failures.push(`cycle ${cycle.cycle}: ${app} ended before the deadline`);
+      } else if (!end.holding) {
+        failures.push(`cycle ${cycle.cycle}: ${app} no longer held the device`);
+      } else {
+        afterDeadline.push(round1(end.at - stuckAt));
+        lastEnd = Math.max(lastEnd, end.at);
+      }
     }
-    const lastEnd = Math.max(...ends.map(({ end }) => end?.at ?? Number.NEGATIVE_INFINITY));
-    const returned = wait.endedAt === null ? null : guestMonotonic(run, wait.endedAt);
-    if (returned === null || !Number.isFinite(lastEnd)) continue;
     unbindReturned.push(round1(returned - lastEnd));
-    if (returned < lastEnd) failures.push(`cycle ${cycle.cycle}: the unbind returned before the holders ended`);
+    // 10 ms: the grace timer and the guest's clocks do not tick together.
+    if (returned < lastEnd - 10) failures.push(`cycle ${cycle.cycle}: the unbind returned before the holders ended`);
   }
+  const kill = killed.length > 0 ? `, ${killed.join(', ')} by SIGKILL after the ${ctx.graceMs} ms grace` : '';
   return verdict(
     name,
     failures,
-    `every holder ended by SIGTERM ${span(afterDeadline)} after the deadline; the unbind returned ${span(unbindReturned)} after the last one`,
+    `holders ended by SIGTERM ${span(afterDeadline)} after the deadline${kill}; the unbind returned ${span(unbindReturned)} after the last one`,
   );
 }
 

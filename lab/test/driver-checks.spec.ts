@@ -110,6 +110,7 @@ function context(lines: string[], restartingApps: string[] = []): CheckContext {
     targets: TARGETS,
     swappedModule: 'hs_lab',
     unbindDeadlineMs: 3000,
+    graceMs: 2000,
     restartingApps,
   };
 }
@@ -197,7 +198,7 @@ describe('driver checks: fenced (lab-watch against the applications)', () => {
  * Two wait-scheme cycles with policy signal: the unbind is reported blocked at +3000 naming
  * both holders; they end by SIGTERM at +3100; new instances open the new node at +4000.
  */
-function waitLines(holderEnds = true, writeAt = 100): string[] {
+function waitLines(holderEnds = true, writeAt = 100, w2Killed = false): string[] {
   const lines = [
     '{"t":"init","at":1000,"release":"6.1.0-56-amd64","uptime":"1.0","scenario":"hs-wait"}',
     mod('hs_lab', 1100, 'live', 2, '1.0'),
@@ -215,10 +216,13 @@ function waitLines(holderEnds = true, writeAt = 100): string[] {
       JSON.stringify({ t: 'path', path: '/sys/class/misc/hs_lab0', at: t0 + writeAt, exists: false }),
     );
     if (holderEnds) {
-      for (const [name, pid] of [
-        ['w1', p1],
-        ['w2', p2],
-      ] as const) {
+      const terminated = w2Killed
+        ? ([['w1', p1]] as const)
+        : ([
+            ['w1', p1],
+            ['w2', p2],
+          ] as const);
+      for (const [name, pid] of terminated) {
         lines.push(JSON.stringify({ t: 'app-end', name, pid, cycles: 0, at: t0 + 3200, holding: true }));
       }
     }
@@ -231,7 +235,12 @@ function waitLines(holderEnds = true, writeAt = 100): string[] {
         blockedUnbind: { device: 'hs_lab.0', sinceSeconds: 0.15, holders },
         steps: [
           { phase: 'unbind', startedAt: t0 + WALL, endedAt: t0 + 3150 + WALL, ok: false },
-          { phase: 'unbind-blocked', startedAt: t0 + 3150 + WALL, endedAt: t0 + 3300 + WALL, ok: true },
+          {
+            phase: 'unbind-blocked',
+            startedAt: t0 + 3150 + WALL,
+            endedAt: t0 + (w2Killed ? 5200 : 3300) + WALL,
+            ok: true,
+          },
         ],
       }),
       JSON.stringify({ t: 'swap', cycle, exit: 0, startAt: t0, endAt: t0 + 4100, settledAt: t0 + 4200, settled: true }),
@@ -243,7 +252,7 @@ function waitLines(holderEnds = true, writeAt = 100): string[] {
 
 const WAIT: Check[] = [
   { check: 'unbind-blocked', holders: 2, writeMarker: '/sys/class/misc/hs_lab0', withinMs: 1000 },
-  { check: 'holders-signalled' },
+  { check: 'holders-signalled', killed: [] },
   { check: 'apps-restart-every-cycle' },
   { check: 'version-matches-target' },
 ];
@@ -263,6 +272,12 @@ describe('driver checks: wait scheme (the agent against the applications)', () =
     const strict: Check = { check: 'unbind-blocked', holders: 2, writeMarker: '/sys/class/misc/hs_lab0', withinMs: 10 };
     assert.equal(statuses(context(waitLines(), ['w1', 'w2']), [strict])['unbind-blocked'], 'fail');
     assert.equal(statuses(context(waitLines(true, 1000), ['w1', 'w2']), WAIT)['unbind-blocked'], 'fail');
+  });
+
+  it('a holder that ignores SIGTERM must end by SIGKILL after the grace, the unbind returning then', () => {
+    const killed: Check[] = [{ check: 'holders-signalled', killed: ['w2'] }];
+    assert.equal(statuses(context(waitLines(true, 100, true), ['w1', 'w2']), killed)['holders-signalled'], 'pass');
+    assert.equal(statuses(context(waitLines(), ['w1', 'w2']), killed)['holders-signalled'], 'fail');
   });
 
   it('fail when a holder left no app-end (killed, not terminated)', () => {

@@ -29,6 +29,7 @@ function verdicts(lines: ReturnType<typeof guestLines>, cyclesWanted = 3): Recor
       targets: [],
       swappedModule: 'virtio_console',
       unbindDeadlineMs: 5000,
+      graceMs: 0,
       restartingApps: [],
     },
     CHECKS,

@@ -11,7 +11,8 @@
  *   {"t":"app-start", ...}   once the node is first opened
  *   {"t":"cycle", ...}       per error -> reopen cycle: errno, errorAt, closedAt, reopenAt,
  *                            recoveryMs (errorAt -> reopenAt), the errnos open saw meanwhile
- *   {"t":"app-end", ...}     on SIGTERM/SIGINT or after --cycles cycles
+ *   {"t":"app-end", ...}     on SIGTERM/SIGINT or after --cycles cycles (--ignore-sigterm:
+ *                            SIGTERM does nothing, so a SIGKILL ends it without this line)
  * With --watch-node, the node's path vanishing while the FD still works counts as the error
  * (errno "NODE-GONE"): the wait scheme, whose remove() takes the node away and then sleeps
  * until every file is closed; an application told to let go (like a VFIO user receiving the
@@ -46,6 +47,7 @@ struct options {
 	long cycles; /* 0: until signalled */
 	long tick_us;
 	int watch_node; /* treat the node's path vanishing as an error */
+	int ignore_sigterm; /* like a process that does not honour SIGTERM: only SIGKILL ends it */
 };
 
 /* Not an errno: the node's path vanished while the FD kept working (--watch-node). */
@@ -167,7 +169,7 @@ static int reopen(const struct options *o, struct timespec *next, char *seen, si
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: refapp --node PATH [--name NAME] [--op write|read] [--hold-ms N] [--cycles N]\n"
-		    "              [--tick-us N] [--out FILE] [--watch-node]\n"
+		    "              [--tick-us N] [--out FILE] [--watch-node] [--ignore-sigterm]\n"
 		    "       refapp --clock   (print CLOCK_MONOTONIC in ms)\n");
 }
 
@@ -178,8 +180,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"op", required_argument, 0, 'o'},     {"hold-ms", required_argument, 0, 'h'},
 		{"cycles", required_argument, 0, 'c'}, {"tick-us", required_argument, 0, 't'},
 		{"out", required_argument, 0, 'f'},    {"clock", no_argument, 0, 'k'},
-		{"watch-node", no_argument, 0, 'w'},   {"help", no_argument, 0, '?'},
-		{0, 0, 0, 0},
+		{"watch-node", no_argument, 0, 'w'},   {"ignore-sigterm", no_argument, 0, 'i'},
+		{"help", no_argument, 0, '?'},         {0, 0, 0, 0},
 	};
 	*o = (struct options){.name = "refapp", .write_op = 1, .tick_us = 1000};
 	int c;
@@ -196,6 +198,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 't': o->tick_us = atol(optarg); break;
 		case 'f': o->out = optarg; break;
 		case 'w': o->watch_node = 1; break;
+		case 'i': o->ignore_sigterm = 1; break;
 		case 'k': printf("%.3f\n", mono_ms()); exit(0);
 		default: return -1;
 		}
@@ -219,7 +222,8 @@ int main(int argc, char **argv)
 		}
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction ignore = {.sa_handler = SIG_IGN};
+	sigaction(SIGTERM, o.ignore_sigterm ? &ignore : &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
 	const char *op = o.write_op ? "write" : "read";
