@@ -88,7 +88,8 @@ describe('scenarios', () => {
   it('hs-wait: applications that come back as new processes, and a swap that may fail', async () => {
     const wait = await loadScenario(join(SCENARIOS_DIR, 'hs-wait.yaml'));
     const env = guestLabFiles(wait.scenario, wait.runbooksFor('6.1.0-56-amd64')).get('lab.env') ?? '';
-    assert.match(env, /^LAB_RESTARTING_APPS='w1 w2'$/m);
+    assert.match(env, /^LAB_RESTARTING_APPS='w1 w2 w3'$/m);
+    assert.match(env, /^LAB_WATCH_PATHS='\/sys\/class\/misc\/hs_lab0'$/m);
     assert.match(env, /^LAB_EXPECT='succeed'$/m);
     const fail = await loadScenario(join(SCENARIOS_DIR, 'hs-wait-fail.yaml'));
     assert.equal(fail.scenario.swap.expect, 'fail');
