@@ -1,7 +1,7 @@
 import { cp, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { timed } from './exec.js';
+import { execOk, timed } from './exec.js';
 import { LabInfraError } from './lab.errors.js';
 import { AGENT_ONE_HOST_ENTRY, NODE_PTY_DIR } from './lab-paths.js';
 
@@ -28,9 +28,39 @@ runOneHostSwap(process.argv.slice(3)).then(
 /** node-pty stays external: its native module is copied beside the bundle. */
 const EXTERNAL = ['node-pty'];
 
-/** ESM output; CommonJS dependencies still call require(), so give them one. */
-const BANNER =
-  "import { createRequire as __labRequire } from 'node:module'; const require = __labRequire(import.meta.url);";
+/**
+ * CommonJS output, so that the loader below can hand V8 a code cache; `import.meta.url` (the
+ * simulated host's launcher uses it) becomes the bundle's own file URL.
+ */
+const BANNER = "var __labImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
+/**
+ * `agent.js`, what the guest runs: compiles `agent.cjs` with V8's code cache
+ * (`agent.cjs.cache`) and runs it as a CommonJS module. Under TCG, compiling the bundle is a
+ * good part of node's start at every cycle. The cache is made on the host when the bundle is
+ * (same node binary as the guest's); V8 ignores a cache that does not match, and when there is
+ * none, this run leaves one for the next.
+ */
+const LOADER = `'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { join } = require('node:path');
+const vm = require('node:vm');
+const file = join(__dirname, 'agent.cjs');
+const cacheFile = file + '.cache';
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+if (cachedData === undefined) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+const agent = new Module(file, module);
+agent.filename = file;
+agent.paths = Module._nodeModulePaths(__dirname);
+script.runInThisContext()(agent.exports, Module.createRequire(file), agent, file, __dirname);
+`;
 
 async function copyNodePty(destination: string): Promise<void> {
   const native = join(NODE_PTY_DIR, 'build', 'Release', 'pty.node');
@@ -47,15 +77,15 @@ async function copyNodePty(destination: string): Promise<void> {
 }
 
 /**
- * The agent as one file for the guest: `<destination>/agent.js` (ESM, with a package.json
- * saying so) and node-pty beside it. The guest runs `node /hotswap/agent.js swap ...`.
+ * The agent as one file for the guest: `<destination>/agent.cjs`, its code cache, the loader
+ * `agent.js`, and node-pty beside them. The guest runs `node /hotswap/agent.js swap ...`.
  */
 export async function bundleAgent(destination: string): Promise<{ bytes: number; ms: number }> {
   if (!(await stat(AGENT_ONE_HOST_ENTRY).catch(() => null))) {
     throw new LabInfraError(`${AGENT_ONE_HOST_ENTRY} is missing: build the agent first ("tsc -b apps/agent")`);
   }
   await mkdir(destination, { recursive: true });
-  const outfile = join(destination, 'agent.js');
+  const outfile = join(destination, 'agent.cjs');
   const { ms } = await timed(async () => {
     await build({
       stdin: { contents: ENTRY, resolveDir: dirname(AGENT_ONE_HOST_ENTRY), sourcefile: 'lab-agent-entry.js' },
@@ -66,13 +96,17 @@ export async function bundleAgent(destination: string): Promise<{ bytes: number;
       bundle: true,
       platform: 'node',
       target: 'node20',
-      format: 'esm',
+      format: 'cjs',
+      define: { 'import.meta.url': '__labImportMetaUrl' },
       external: EXTERNAL,
       banner: { js: BANNER },
       logLevel: 'error',
     });
-    await writeFile(join(destination, 'package.json'), '{ "type": "module" }\n');
+    await writeFile(join(destination, 'agent.js'), LOADER);
+    await writeFile(join(destination, 'package.json'), '{ "type": "commonjs" }\n');
     await copyNodePty(destination);
+    // Starts the bundle once, which checks it loads and leaves agent.cjs.cache for the guest.
+    await execOk(process.execPath, [join(destination, 'agent.js'), 'swap', '--help']);
   });
   return { bytes: (await stat(outfile)).size, ms };
 }

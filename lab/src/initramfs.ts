@@ -20,7 +20,7 @@ export interface InitramfsInput {
   readonly modprobeConf: string | null;
   readonly refapp: string;
   readonly labWatch: string;
-  /** The bundled agent (agent.js, package.json, node_modules/node-pty). */
+  /** The bundled agent (agent.js, agent.cjs and its code cache, package.json, node_modules/node-pty). */
   readonly agentDir: string;
   /** Files under /lab: the scenario's configuration. */
   readonly labFiles: ReadonlyMap<string, string>;
