@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FilesSighting, Holder, HolderFilesProbe, KernelPort } from '@hotswap/kernel';
+import type { FilesSighting, Holder, HolderFilesWatch, KernelPort } from '@hotswap/kernel';
 import type { RecoveryWatchSpec } from '@hotswap/swap';
 import { RecoveryWatch } from '../src/swap/recovery.watch.js';
 
 /**
- * The watch's two loops against a scripted port (a narrow stand-in: only `watch` and
- * `filesProbe` are called). Holder 10, whose clock started at 1000, reopens the device at 1500
+ * The watch's two sources against a scripted port (a narrow stand-in: only `watch` and
+ * `filesWatch` are called). Holder 10, whose clock started at 1000, reopens the device at 1500
  * on the host's clock: the new node is inode 99, the old one inode 7.
  */
 const spec: RecoveryWatchSpec = {
@@ -19,60 +19,70 @@ const spec: RecoveryWatchSpec = {
 };
 const REOPEN_AT = 1500;
 const file = (ino: number) => ({ fd: 3, path: '/dev/hs0', deleted: false, rdev: '240:0', ino });
+const reopened: FilesSighting = { pid: 10, at: REOPEN_AT, files: [file(99)] };
 
 /**
- * A host whose clock moves only when the watch looks: a full watch takes `watchMs` (real time)
- * and moves the clock on by 40 ms, a sighting reads the clock, takes `sightMs` (the stat of its
- * candidates) and moves it on by `sightStep`.
+ * A host whose clock moves only when the full watch looks: each poll takes `watchMs` (real time)
+ * and moves the clock on by 40 ms. Its files watch tells what the test hands it: `sight()` tells
+ * at once, `pend()` keeps a sighting until the next flush (a message still on its way).
  */
 class ScriptedHost {
-  sights = 0;
   watchMs = 0;
-  sightMs = 1;
-  sightStep = 0;
+  followed: number[][] = [];
+  closes = 0;
+  private tell: (sighting: FilesSighting) => void = () => undefined;
+  private pending: FilesSighting[] = [];
 
   constructor(public t: number) {}
 
-  port(withProbe: boolean): KernelPort {
+  sight(sighting: FilesSighting): void {
+    this.tell(sighting);
+  }
+
+  pend(sighting: FilesSighting): void {
+    this.pending.push(sighting);
+  }
+
+  port(withFilesWatch: boolean): KernelPort {
     const watch = async (): Promise<Holder[]> => {
       await sleep(this.watchMs);
       this.t += 40;
       return [{ pid: 10, comm: 'app', unit: null, files: [file(this.t >= REOPEN_AT ? 99 : 7)], mappings: [] }];
     };
-    const probe: HolderFilesProbe = {
-      sight: async (): Promise<FilesSighting[]> => {
-        this.sights++;
-        const at = this.t;
-        this.t += this.sightStep;
-        await sleep(this.sightMs);
-        return [{ pid: 10, at, files: [file(at >= REOPEN_AT ? 99 : 7)] }];
-      },
+    const filesWatch = (_rdevs: readonly string[], pids: readonly number[], onSighting: (s: FilesSighting) => void) => {
+      this.followed.push([...pids]);
+      this.tell = onSighting;
+      const files: HolderFilesWatch = {
+        follow: (next) => void this.followed.push([...next]),
+        flush: async () => this.pending.splice(0).forEach(onSighting),
+        close: async () => void this.closes++,
+      };
+      return files;
     };
-    const port = { watch, ...(withProbe ? { filesProbe: () => probe } : {}) };
-    return port as unknown as KernelPort;
+    return { watch, ...(withFilesWatch ? { filesWatch } : {}) } as unknown as KernelPort;
   }
 }
 
 describe('recovery watch', () => {
-  it('with a files probe, dates a recovery by the first sighting that saw it', async () => {
+  it('with a files watch, dates a recovery by the sighting, however late it is heard', async () => {
     const host = new ScriptedHost(1000);
     host.watchMs = 2000; // the full watch is far too slow to see it first
-    host.sightStep = 10;
     const watch = new RecoveryWatch(
       host.port(true),
       spec,
       () => host.t,
       () => undefined,
     );
+    host.t = 1700; // heard 200 ms after the look that saw it
+    host.sight(reopened);
     const [seen] = await watch.finish(60_000);
     assert.equal(seen?.status, 'recovered');
-    assert.equal(seen?.seconds, 0.5); // sightings at 1000, 1010, ... 1500
+    assert.equal(seen?.seconds, 0.5);
   });
 
-  it('a full watch that ends while a sighting is in flight lets the sighting report first', async () => {
-    const host = new ScriptedHost(REOPEN_AT); // already reopened
-    host.watchMs = 5;
-    host.sightMs = 100;
+  it('a poll that saw the reopen lets a sighting still on its way report first', async () => {
+    const host = new ScriptedHost(REOPEN_AT); // already reopened: the first poll ends at 1540
+    host.pend(reopened);
     const watch = new RecoveryWatch(
       host.port(true),
       spec,
@@ -80,39 +90,33 @@ describe('recovery watch', () => {
       () => undefined,
     );
     const [seen] = await watch.finish(60_000);
-    assert.equal(seen?.seconds, 0.5, 'seen by the sighting that looked at 1500, not by the poll that ended at 1540');
+    assert.equal(seen?.seconds, 0.5, 'seen by the look at 1500, not by the poll that ended at 1540');
   });
 
-  it('looks on every few ms while earlier looks are still telling what they saw', async () => {
-    const start = Date.now();
-    const reopenAt = start + 5; // on the real clock: this test's host is the wall clock
-    const slowStat: KernelPort = {
-      watch: async () => [{ pid: 10, comm: 'app', unit: null, files: [], mappings: [] }],
-      filesProbe: () => ({
-        sight: async (): Promise<FilesSighting[]> => {
-          const at = Date.now();
-          await sleep(300); // a stat queued behind a busy thread pool
-          return [{ pid: 10, at, files: [file(at >= reopenAt ? 99 : 7)] }];
-        },
-      }),
-    } as unknown as KernelPort;
-    let seen: (seconds: number) => void = () => undefined;
-    const seenAt = new Promise<number>((resolve) => (seen = (seconds) => resolve(start + seconds * 1000)));
+  it('follows the holders not seen back yet, and closes the files watch when it ends', async () => {
+    const host = new ScriptedHost(1000);
+    host.watchMs = 50;
+    const heard: number[] = [];
     const watch = new RecoveryWatch(
-      slowStat,
-      { ...spec, tracked: [{ ...spec.tracked[0]!, t0Ms: start }] },
-      Date.now,
-      (o) => seen(o.seconds ?? Number.NaN),
+      host.port(true),
+      spec,
+      () => host.t,
+      (o) => heard.push(o.pid),
     );
-    const at = await seenAt;
-    watch.stop();
-    assert.ok(
-      at >= reopenAt && at < reopenAt + 150,
-      `seen ${at - reopenAt} ms after the reopen (one look per 300 ms would say ~300)`,
+    host.sight({ pid: 10, at: 1100, files: [] }); // still on the zombie (a deleted link: no file)
+    host.sight(reopened);
+    host.sight({ ...reopened, at: 1600 }); // told again: counted once
+    const observations = await watch.finish(60_000);
+    assert.deepEqual(
+      observations.map((o) => [o.pid, o.seconds]),
+      [[10, 0.5]],
     );
+    assert.deepEqual(heard, [10]);
+    assert.deepEqual(host.followed, [[10], []]);
+    assert.equal(host.closes, 1);
   });
 
-  it('without a probe (a simulated host), the full watch dates it when its poll ends', async () => {
+  it('without a files watch (a simulated host), the full watch dates it when its poll ends', async () => {
     const host = new ScriptedHost(1000);
     const watch = new RecoveryWatch(
       host.port(false),
@@ -121,25 +125,23 @@ describe('recovery watch', () => {
       () => undefined,
     );
     const [seen] = await watch.finish(60_000);
-    assert.equal(host.sights, 0);
     assert.equal(seen?.seconds, 0.52); // polls end at 1040, 1080, ... 1520: the first after 1500
   });
 
-  it('reports each recovery once, to the observer as well', async () => {
+  it('a sighting heard after the watch ended changes nothing', async () => {
     const host = new ScriptedHost(1000);
-    host.sightStep = 7;
-    const heard: number[] = [];
     const watch = new RecoveryWatch(
       host.port(true),
       spec,
       () => host.t,
-      (o) => heard.push(o.pid),
+      () => undefined,
     );
+    watch.stop();
     const observations = await watch.finish(60_000);
+    host.sight(reopened);
     assert.deepEqual(
-      observations.map((o) => o.pid),
-      [10],
+      observations.map((o) => o.status),
+      ['not-recovered'],
     );
-    assert.deepEqual(heard, [10]);
   });
 });

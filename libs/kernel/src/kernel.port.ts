@@ -136,15 +136,18 @@ export interface FilesSighting {
 }
 
 /**
- * A cheap look at known processes' open files only (no mappings, names or units), cheap enough
- * to repeat every few milliseconds, each process stamped with the moment its fds were read.
+ * Known processes' open files on the device numbers asked about (no mappings, names or units),
+ * looked at every few milliseconds off the agent's main thread. A process's sighting is told
+ * when its files there change (and at its first look), dated when its fd table was read: a
+ * process missing from every sighting has exited or cannot be read (the full watch tells which).
  */
-export interface HolderFilesProbe {
-  /**
-   * The live processes among `pids` (one missing has exited). The fd tables are read when it is
-   * called, before it returns its promise: the stamps do not wait for the answer.
-   */
-  sight(pids: readonly number[]): Promise<FilesSighting[]>;
+export interface HolderFilesWatch {
+  /** From now on, look at these processes only (none: idle until told more). */
+  follow(pids: readonly number[]): void;
+  /** Resolves once every look taken before the call has been told (or the watch cannot say). */
+  flush(): Promise<void>;
+  /** Stops looking; idempotent. */
+  close(): Promise<void>;
 }
 
 export interface KernelPort {
@@ -167,10 +170,14 @@ export interface KernelPort {
    */
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]>;
   /**
-   * A probe of processes' files on `rdevs`, for the recovery watch to poll tightly; adapters
-   * without a cheap way to read fds leave it out (the watch then polls `watch` only).
+   * A tight watch of `pids`' files on `rdevs`, for the recovery watch; adapters without a cheap
+   * way to read fds leave it out (the recovery watch then polls `watch` only).
    */
-  filesProbe?(rdevs: readonly string[]): HolderFilesProbe;
+  filesWatch?(
+    rdevs: readonly string[],
+    pids: readonly number[],
+    onSighting: (sighting: FilesSighting) => void,
+  ): HolderFilesWatch;
 
   /**
    * Kernel actions. Each may block in the kernel (an unbind in the wait scheme does not return

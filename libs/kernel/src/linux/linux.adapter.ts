@@ -6,8 +6,9 @@ import type {
   ClassifiedNode,
   DeviceQuery,
   DeviceRef,
+  FilesSighting,
   Holder,
-  HolderFilesProbe,
+  HolderFilesWatch,
   KernelPort,
   LoadSpec,
   LoadedModule,
@@ -15,7 +16,7 @@ import type {
   WatchScope,
 } from '../kernel.port.js';
 import { deviceNodeStat, type NodeStatFn } from './device-node.stat.js';
-import { ProcHolderFilesProbe } from './holder-files.probe.js';
+import { ProcHolderFilesWatch } from './holder-files.watch.js';
 import { KernelActionRunner, type LiveAction } from './kernel-action.runner.js';
 import { KernelFactsReader, type LockdownMode, type MountedDevice, type VermagicCheck } from './kernel-facts.reader.js';
 import { validatePid } from './kernel-name.validator.js';
@@ -117,8 +118,12 @@ export class LinuxKernelAdapter implements KernelPort {
   watch(scope: WatchScope, rdevs: readonly string[]): Promise<Holder[]> {
     return this.censusReader.watch(scope, rdevs);
   }
-  filesProbe(rdevs: readonly string[]): HolderFilesProbe {
-    return new ProcHolderFilesProbe(this.roots.proc, rdevs, this.now);
+  filesWatch(
+    rdevs: readonly string[],
+    pids: readonly number[],
+    onSighting: (sighting: FilesSighting) => void,
+  ): HolderFilesWatch {
+    return new ProcHolderFilesWatch(this.roots.proc, rdevs, pids, this.now, onSighting);
   }
 
   // --- the port: kernel actions (each in a child process; the caller keeps the deadline) ---

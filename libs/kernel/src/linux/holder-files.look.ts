@@ -1,0 +1,121 @@
+import type * as Fs from 'node:fs';
+import type * as WorkerThreads from 'node:worker_threads';
+
+/** What the look loop is started with (its worker's `workerData`). */
+export interface LookLoopData {
+  readonly procRoot: string;
+  /** The wanted device numbers as glibc `dev_t` values, in decimal (what `stat` with bigint says). */
+  readonly rdevs: readonly string[];
+  readonly pids: readonly number[];
+  /** Int32 [0]: bumped by the agent after each message it posts, so a waiting loop wakes at once. */
+  readonly wake: SharedArrayBuffer;
+  /** The agent's messages: `{ follow: pids }`, `{ flush: id }`, `{ stop: true }`. */
+  readonly port: WorkerThreads.MessagePort;
+}
+
+/** A process's files on the wanted devices, told when they change and at its first look. */
+export interface LookSighting {
+  readonly pid: number;
+  /** CLOCK_MONOTONIC (`process.hrtime.bigint()`, shared by every thread) when its fd table was read. */
+  readonly atNs: bigint;
+  readonly files: readonly { fd: number; path: string; rdev: bigint; ino: number }[];
+}
+
+export type LookMessage = { readonly sighting: LookSighting } | { readonly flushed: number };
+
+/**
+ * The recovery watch's tight look at known holders, run in a worker thread so that nothing the
+ * agent's main thread does (spawning modprobe, GC, journal writes, JSON) delays it: under
+ * QEMU/TCG those held looks back by tens of milliseconds right when applications reopen. Every
+ * call here is synchronous: readdir and readlink of /proc/PID/fd are answered from memory, and
+ * the loop sleeps in Atomics.wait between looks.
+ *
+ * A look lists each process's fds and reads their links, and is stamped then (per process). A
+ * link that is a path, not " (deleted)" (a zombie) and not known to be on another device is
+ * `stat`ed; it counts only if its link reads the same after the stat, so the stamp belongs to
+ * the file the stat saw. A link found on another device is not stat'ed again while its fd keeps
+ * it. A process's sighting is posted when its files on the wanted devices differ from the last
+ * one posted: a handful of messages per swap, not one per look.
+ *
+ * The cost is kept in proportion: the loop waits 4 times as long as its cheapest recent look
+ * took (at least 2 ms): the cheapest, because a look preempted on a busy host is not a dear one.
+ *
+ * Self-contained on purpose: the agent starts it as `(${lookLoop})(require(...), ...)` in an eval
+ * worker, so it runs from a bundled agent too. It may use nothing but its arguments.
+ */
+export function lookLoop(threads: typeof WorkerThreads, fs: typeof Fs): void {
+  const data = threads.workerData as LookLoopData;
+  const wake = new Int32Array(data.wake);
+  const wanted = new Set(data.rdevs);
+  const unwanted = new Map<number, Map<string, string>>(); // pid -> fd -> link on another device
+  const told = new Map<number, string>(); // pid -> key of the files last posted
+  const recentCosts: number[] = [];
+  let pids = [...data.pids];
+  const post = (message: LookMessage): void => data.port.postMessage(message);
+
+  const readlink = (path: string): string | null => {
+    try {
+      return fs.readlinkSync(path);
+    } catch {
+      return null; // closed meanwhile, or the process is gone
+    }
+  };
+
+  const lookAt = (pid: number): void => {
+    const fdDir = `${data.procRoot}/${pid}/fd`;
+    let names: string[];
+    try {
+      names = fs.readdirSync(fdDir);
+    } catch {
+      return; // gone (ENOENT/ESRCH) or not ours to see (EACCES): the full watch tells which
+    }
+    const skip = unwanted.get(pid);
+    const candidates: [string, string][] = [];
+    for (const name of names) {
+      const link = readlink(`${fdDir}/${name}`);
+      if (link === null || !link.startsWith('/') || link.endsWith(' (deleted)')) continue;
+      if (skip?.get(name) !== link) candidates.push([name, link]);
+    }
+    const atNs = process.hrtime.bigint();
+    const files: { fd: number; path: string; rdev: bigint; ino: number }[] = [];
+    for (const [name, link] of candidates) {
+      const path = `${fdDir}/${name}`;
+      let st: Fs.BigIntStats | undefined;
+      try {
+        st = fs.statSync(path, { bigint: true });
+      } catch {
+        continue; // closed meanwhile
+      }
+      const device = st.isCharacterDevice() || st.isBlockDevice();
+      if (!device || !wanted.has(String(st.rdev))) {
+        if (!unwanted.has(pid)) unwanted.set(pid, new Map());
+        unwanted.get(pid)?.set(name, link);
+        continue;
+      }
+      if (readlink(path) !== link) continue; // reopened meanwhile: the next look tells
+      files.push({ fd: Number(name), path: link, rdev: st.rdev, ino: Number(st.ino) });
+    }
+    files.sort((a, b) => a.fd - b.fd);
+    const key = files.map((f) => `${f.fd}:${f.rdev}:${f.ino}`).join(',');
+    if (told.get(pid) === key) return;
+    told.set(pid, key);
+    post({ sighting: { pid, atNs, files } });
+  };
+
+  for (;;) {
+    const woken = Atomics.load(wake, 0);
+    for (let message = threads.receiveMessageOnPort(data.port); message;) {
+      const body = message.message as { follow?: number[]; flush?: number; stop?: true };
+      if (body.stop) return;
+      if (body.follow) pids = body.follow;
+      if (body.flush !== undefined) post({ flushed: body.flush });
+      message = threads.receiveMessageOnPort(data.port);
+    }
+    const started = process.hrtime.bigint();
+    for (const pid of pids) lookAt(pid);
+    recentCosts.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (recentCosts.length > 8) recentCosts.shift();
+    const waitMs = pids.length === 0 ? 1000 : Math.max(2, 4 * Math.min(...recentCosts));
+    Atomics.wait(wake, 0, woken, waitMs);
+  }
+}
