@@ -184,8 +184,13 @@ export interface KernelPort {
    * until every file on the device is closed): callers put a deadline on them and never assume
    * they return. They reject with a KernelActionError when the kernel refuses.
    */
-  /** Resolves with when the write returned, when the adapter can tell better than its caller. */
-  unbind(ref: DeviceRef): Promise<ActionReturned | void>;
+  /**
+   * Resolves with when the write returned, when the adapter can tell better than its caller.
+   * `writing` is called just before the write is made, when the adapter can tell (its child has
+   * started and opened the file): a deadline on the unbind counts from then. Adapters that
+   * cannot tell never call it.
+   */
+  unbind(ref: DeviceRef, writing?: () => void): Promise<ActionReturned | void>;
   bind(ref: DeviceRef, driver: string): Promise<void>;
   /** `modprobe -r` of the modules, in the order given (top of the stack first). */
   unload(modules: readonly string[]): Promise<void>;

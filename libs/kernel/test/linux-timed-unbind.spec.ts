@@ -59,6 +59,22 @@ describe('linux adapter, the unbind child stamps when its write returned', () =>
     assert.ok(heard - returnedAt >= 400, `heard ${heard - returnedAt} ms after the write returned`);
   });
 
+  it('says it is writing once the file is open, before its write, and not before', async () => {
+    const fifo = join(sys, 'bus/platform/drivers/food/unbind');
+    rmSync(fifo, { force: true });
+    execFileSync('mkfifo', [fifo]);
+    const events: string[] = [];
+    const pending = kernel.unbind(FOOD, () => events.push('writing'));
+    // A FIFO's open for writing waits for a reader: the child is alive and has not opened it yet.
+    while (kernel.liveActions().length === 0) await sleep(5);
+    await sleep(200);
+    assert.equal(events.length, 0, 'not while its open waits');
+    const written = readFileSync(fifo, 'utf8');
+    await pending.then(() => events.push('returned'));
+    assert.equal(written, 'food.0');
+    assert.deepEqual(events, ['writing', 'returned']);
+  });
+
   it('a failed write names the errno the child met, and creates nothing', async () => {
     rmSync(join(sys, 'bus/platform/drivers/food/unbind'));
     await assert.rejects(kernel.unbind(FOOD), (err: unknown) => {

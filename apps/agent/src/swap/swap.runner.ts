@@ -14,6 +14,7 @@ import {
 } from '@hotswap/swap';
 import type { HookExecutor } from '../hooks/pty-hook.executor.js';
 import type { HostFacts } from '../kernel/host-facts.js';
+import { ActionDeadline } from './action-deadline.js';
 import { awaitModulesFree } from './await-modules-free.js';
 import { inspectHost } from './host.inspection.js';
 import { RecoveryWatch } from './recovery.watch.js';
@@ -231,18 +232,19 @@ export class SwapRunner {
 
   private startAction(id: number, action: KernelAction, deadlineMs: number): void {
     this.liveActions.add(id);
-    const timer = setTimeout(() => {
+    const deadline = new ActionDeadline(deadlineMs, () => {
       if (this.liveActions.has(id)) this.dispatch({ kind: 'action-stuck', at: this.now(), id });
-    }, deadlineMs);
-    this.act(action).then(
+    });
+    // An unbind's child says when it is about to write: its deadline counts from there.
+    this.act(action, () => deadline.begun()).then(
       (returned) => {
-        clearTimeout(timer);
+        deadline.clear();
         this.liveActions.delete(id);
         // An unbind's child stamps its own return: hearing of its exit comes later (DESIGN.md).
         this.dispatch({ kind: 'action-done', at: returned?.returnedAt ?? this.now(), id });
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        deadline.clear();
         this.liveActions.delete(id);
         this.dispatch({ kind: 'action-failed', at: this.now(), id, error: messageOf(error) });
       },
@@ -254,12 +256,12 @@ export class SwapRunner {
    * state's action again: an unbound device is not unbound twice, a bound one not bound twice,
    * modules already gone are not unloaded again, a loaded one is not loaded again.
    */
-  private async act(action: KernelAction): Promise<ActionReturned | void> {
+  private async act(action: KernelAction, writing: () => void): Promise<ActionReturned | void> {
     switch (action.kind) {
       case 'unbind': {
         const device = await this.port.device(action.device);
         if (device && device.driver === null) return;
-        return this.port.unbind(action.device);
+        return this.port.unbind(action.device, writing);
       }
       case 'bind': {
         const device = await this.port.device(action.device);

@@ -20,6 +20,8 @@ export interface CommandSpec {
   readonly args: readonly string[];
   /** Written to the child's stdin, which is then closed. */
   readonly input?: string;
+  /** Each line of the child's stdout, as it comes (the whole output is still collected). */
+  readonly onLine?: (line: string) => void;
   /** The device it acts on: listed by liveActions() and by liveOn(). */
   readonly device?: string | null;
   /**
@@ -69,6 +71,7 @@ export class KernelActionRunner {
         if (out[key].length < MAX_OUTPUT) out[key] += chunk.toString('utf8');
       };
       child.stdout?.on('data', collect('stdout'));
+      if (spec.onLine) child.stdout?.on('data', lineSplitter(spec.onLine));
       child.stderr?.on('data', collect('stderr'));
       let timer: NodeJS.Timeout | null = null;
       let timedOut = false;
@@ -149,6 +152,16 @@ export class KernelActionRunner {
     this.detached = true;
     for (const child of this.children) unrefChild(child);
   }
+}
+
+/** Calls `onLine` with each complete line of a stream's chunks. */
+function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach((line) => onLine(line));
+  };
 }
 
 function unrefChild(child: ChildProcess): void {

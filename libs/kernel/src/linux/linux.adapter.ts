@@ -128,8 +128,8 @@ export class LinuxKernelAdapter implements KernelPort {
 
   // --- the port: kernel actions (each in a child process; the caller keeps the deadline) ---
 
-  unbind(ref: DeviceRef): Promise<ActionReturned> {
-    return this.act(() => this.deviceActions.unbind(ref));
+  unbind(ref: DeviceRef, writing?: () => void): Promise<ActionReturned> {
+    return this.act(() => this.deviceActions.unbind(ref, writing));
   }
   bind(ref: DeviceRef, driver: string): Promise<void> {
     return this.act(() => this.deviceActions.bind(ref, driver));

@@ -28,15 +28,17 @@ export class SysfsDeviceActions {
 
   /**
    * `echo ID > SYS/bus/BUS/drivers/DRIVER/unbind`, DRIVER being the one bound now. Its return
-   * starts every holder's recovery clock (revoke scheme), so the child that writes stamps it.
+   * starts every holder's recovery clock (revoke scheme), so the child that writes stamps it;
+   * `writing` is called when the child says it is about to write.
    */
-  unbind(ref: DeviceRef): Promise<ActionReturned> {
+  unbind(ref: DeviceRef, writing?: () => void): Promise<ActionReturned> {
     return this.exclusive(ref, `unbind ${ref.bus} ${ref.id}`, async (what) => {
       const driver = await this.devices.driverOf(ref);
       if (driver === undefined) throw noDevice(ref);
       if (driver === null) throw new KernelActionError('ENODEV', `device ${ref.id} is not bound to a driver`);
       validateDriverName(driver);
-      return this.timedWrite(this.driverFile(ref.bus, driver, 'unbind'), ref.id, `${what} from ${driver}`, ref);
+      const file = this.driverFile(ref.bus, driver, 'unbind');
+      return this.timedWrite(file, ref.id, `${what} from ${driver}`, ref, writing);
     });
   }
 
@@ -107,9 +109,15 @@ export class SysfsDeviceActions {
     return join(this.roots.sys, 'bus', bus, 'drivers', driver, file);
   }
 
-  private async timedWrite(path: string, value: string, what: string, ref: DeviceRef): Promise<ActionReturned> {
+  private async timedWrite(
+    path: string,
+    value: string,
+    what: string,
+    ref: DeviceRef,
+    writing?: () => void,
+  ): Promise<ActionReturned> {
     const output = await this.runner
-      .run({ what, ...timedWriteCommand(path, value), device: deviceKey(ref) })
+      .run({ what, ...timedWriteCommand(path, value, writing), device: deviceKey(ref) })
       .catch((error: unknown) => {
         throw error instanceof KernelActionError ? timedWriteError(error) : error;
       });

@@ -8,7 +8,9 @@ import type { CommandSpec } from './kernel-action.runner.js';
  * right after, and prints it. Under QEMU/TCG the agent hears of a `dd` child's exit tens of ms
  * after its write returned (process exit, then the agent's event loop); a Node.js child exits
  * later still, which is why it states the time instead of letting its exit tell it. The
- * price: the child starts a runtime before it writes (~40 ms on a host, ~0.7 s under TCG).
+ * price: the child starts a runtime before it writes (~40 ms on a host, 0.3–0.7 s under TCG),
+ * so it also says `writing` once the file is open, just before its write(2): a caller's
+ * deadline on the write (a blocked unbind) counts from that line, not from the spawn.
  *
  * On failure it prints the errno's name and Node's message and exits 1.
  */
@@ -18,6 +20,7 @@ const [path, value] = process.argv.slice(1);
 let written;
 try {
   const fd = fs.openSync(path, fs.constants.O_WRONLY);
+  process.stdout.write('writing\\n'); // a pipe: written before the next line runs
   written = fs.writeSync(fd, value);
 } catch (err) {
   const code = err.code || 'EIO';
@@ -41,9 +44,25 @@ const STABLE_CODES: ReadonlySet<string> = new Set<KernelActionErrorCode>([
   'EIO',
 ]);
 
-/** The command that writes `value` to `path` and reports when its write returned. */
-export function timedWriteCommand(path: string, value: string): Pick<CommandSpec, 'command' | 'args'> {
-  return { command: process.execPath, args: ['-e', CHILD_SCRIPT, path, value] };
+/** The line the child prints just before its write. */
+export const WRITING_LINE = 'writing';
+
+/**
+ * The command that writes `value` to `path` and reports when its write returned; `writing` is
+ * called when the child says it is about to write.
+ */
+export function timedWriteCommand(
+  path: string,
+  value: string,
+  writing: () => void = () => undefined,
+): Pick<CommandSpec, 'command' | 'args' | 'onLine'> {
+  return {
+    command: process.execPath,
+    args: ['-e', CHILD_SCRIPT, path, value],
+    onLine: (line) => {
+      if (line === WRITING_LINE) writing();
+    },
+  };
 }
 
 /**
