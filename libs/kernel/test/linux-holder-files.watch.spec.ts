@@ -168,6 +168,27 @@ describe('linux adapter, the files watch of known holders (a worker thread)', ()
     await watch.flush();
   });
 
+  it('left open, it does not keep the agent alive', async () => {
+    const watchModule = new URL('../src/linux/holder-files.watch.js', import.meta.url).href;
+    const script = `
+      const { ProcHolderFilesWatch } = await import(${JSON.stringify(watchModule)});
+      new ProcHolderFilesWatch('/proc', ['${ZERO}'], [process.pid], Date.now, () => undefined);
+      console.log('watching');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000); // generous: a liveness bound, not a speed claim
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
+    clearTimeout(killer);
+    assert.equal(out.trim(), 'watching');
+    assert.deepEqual([code, signal], [0, null], 'exited by itself');
+  });
+
   describe('zombies and new nodes', { skip: process.getuid?.() !== 0 && 'needs root (mknod)' }, () => {
     let dir: string;
     before(() => {

@@ -42,13 +42,14 @@ export class ProcHolderFilesWatch implements HolderFilesWatch {
       workerData,
       transferList: [port2],
     });
-    // The recovery watch closes it; one left open must not hold the agent's exit.
-    this.worker.unref();
     this.port = port1;
-    this.port.unref();
     this.wake = new Int32Array(wake);
     this.worker.once('online', () => (this.online = true));
     this.port.on('message', (message: LookMessage) => this.heard(message));
+    // The recovery watch closes it; one left open must not hold the agent's exit (unref after
+    // the listener: adding one refs the port).
+    this.worker.unref();
+    this.port.unref();
     // A loop that fails leaves the full watch alone; pending flushes must not wait for it.
     const ended = (): void => {
       this.running = false;
