@@ -12,6 +12,11 @@ export interface DryRunMeta {
   readonly at: number;
 }
 
+/** What every dry-run plan starts with: its contract version and which host, runbook and time. */
+function headerOf(meta: DryRunMeta): Pick<DryRunPlan, 'v' | 'kind' | 'hostId' | 'runbook' | 'at'> {
+  return { v: 1, kind: 'dry-run', hostId: meta.hostId, runbook: meta.runbook, at: meta.at };
+}
+
 const VERDICTS = { refuse: 'would-refuse', skip: 'would-skip', swap: 'would-swap' } as const;
 
 /**
@@ -32,11 +37,7 @@ export function dryRunPlan(plan: SwapPlan, inspection: HostInspection, meta: Dry
   const stack = inspection.modules.filter((m) => m !== null);
   const deps = new Map(inspection.dependencies.map((m) => [m.name, m]));
   return {
-    v: 1,
-    kind: 'dry-run',
-    hostId: meta.hostId,
-    runbook: meta.runbook,
-    at: meta.at,
+    ...headerOf(meta),
     verdict: VERDICTS[verdict.verdict],
     reasons: verdict.reasons,
     notes: inspection.notes,
@@ -64,11 +65,7 @@ export function dryRunPlan(plan: SwapPlan, inspection: HostInspection, meta: Dry
 /** The plan when preflight cannot read the host: a refusal, as the swap itself would refuse. */
 export function uninspectableDryRun(error: string, meta: DryRunMeta): DryRunPlan {
   return {
-    v: 1,
-    kind: 'dry-run',
-    hostId: meta.hostId,
-    runbook: meta.runbook,
-    at: meta.at,
+    ...headerOf(meta),
     verdict: 'would-refuse',
     reasons: [`cannot inspect host: ${error}`],
     notes: [],
