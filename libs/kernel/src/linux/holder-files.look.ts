@@ -37,8 +37,10 @@ export type LookMessage = { readonly sighting: LookSighting } | { readonly flush
  * it. A process's sighting is posted when its files on the wanted devices differ from the last
  * one posted: a handful of messages per swap, not one per look.
  *
- * The cost is kept in proportion: the loop waits 4 times as long as its cheapest recent look
- * took (at least 2 ms): the cheapest, because a look preempted on a busy host is not a dear one.
+ * The cost is kept in proportion: the loop waits twice as long as its cheapest recent look took
+ * (at least 1 ms), so it uses at most a third of a CPU, and only while holders are not back yet;
+ * the cheapest, because a look preempted on a busy host is not a dear one. A sighting comes on
+ * average half a wait plus half a look after the reopen.
  *
  * Self-contained on purpose: the agent starts it as `(${lookLoop})(require(...), ...)` in an eval
  * worker, so it runs from a bundled agent too. It may use nothing but its arguments.
@@ -115,7 +117,7 @@ export function lookLoop(threads: typeof WorkerThreads, fs: typeof Fs): void {
     for (const pid of pids) lookAt(pid);
     recentCosts.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (recentCosts.length > 8) recentCosts.shift();
-    const waitMs = pids.length === 0 ? 1000 : Math.max(2, 4 * Math.min(...recentCosts));
+    const waitMs = pids.length === 0 ? 1000 : Math.max(1, 2 * Math.min(...recentCosts));
     Atomics.wait(wake, 0, woken, waitMs);
   }
 }
