@@ -144,7 +144,7 @@ export interface FilesSighting {
 export interface HolderFilesWatch {
   /** From now on, look at these processes only (none: idle until told more). */
   follow(pids: readonly number[]): void;
-  /** Resolves once every look taken before the call has been told (or the watch cannot say). */
+  /** Resolves once a whole look taken after the call, and every look before it, has been told (or the watch cannot say). */
   flush(): Promise<void>;
   /** Stops looking; idempotent. */
   close(): Promise<void>;

@@ -77,12 +77,8 @@ function watching(
   return { watch, told, looked };
 }
 
-/**
- * Until a look taken after this call has been told: a flush is answered between two looks, so
- * the second flush (asked after the first was answered) is answered after a whole look.
- */
+/** Until a whole look taken after this call has been told: a flush is answered after one. */
 async function lookedAgain(watch: HolderFilesWatch): Promise<void> {
-  await watch.flush();
   await watch.flush();
 }
 

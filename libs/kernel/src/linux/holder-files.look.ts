@@ -106,15 +106,19 @@ export function lookLoop(threads: typeof WorkerThreads, fs: typeof Fs): void {
 
   for (;;) {
     const woken = Atomics.load(wake, 0);
+    // A flush is answered after a whole look taken since it arrived, not as it is read: the
+    // agent may ask the next one while this loop is still reading its messages.
+    const flushes: number[] = [];
     for (let message = threads.receiveMessageOnPort(data.port); message;) {
       const body = message.message as { follow?: number[]; flush?: number; stop?: true };
       if (body.stop) return;
       if (body.follow) pids = body.follow;
-      if (body.flush !== undefined) post({ flushed: body.flush });
+      if (body.flush !== undefined) flushes.push(body.flush);
       message = threads.receiveMessageOnPort(data.port);
     }
     const started = process.hrtime.bigint();
     for (const pid of pids) lookAt(pid);
+    for (const id of flushes) post({ flushed: id });
     recentCosts.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (recentCosts.length > 8) recentCosts.shift();
     const waitMs = pids.length === 0 ? 1000 : Math.max(1, 2 * Math.min(...recentCosts));

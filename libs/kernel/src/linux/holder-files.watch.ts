@@ -103,6 +103,9 @@ export class ProcHolderFilesWatch implements HolderFilesWatch {
   }
 
   private heard(message: LookMessage): void {
+    // A message proves the loop runs: the worker's 'online' event comes on another channel and
+    // may be heard after the loop's first sighting, and a flush asked before it would not wait.
+    this.online = true;
     this.stuck = false;
     if ('flushed' in message) {
       this.flushes.get(message.flushed)?.();
