@@ -36,4 +36,14 @@ describe('action deadline', () => {
     mock.timers.tick(10_000);
     assert.equal(stuck, 0);
   });
+
+  it('reports once: a child that begins after the deadline fired does not arm it again', () => {
+    let stuck = 0;
+    const deadline = new ActionDeadline(300, () => stuck++);
+    mock.timers.tick(300);
+    assert.equal(stuck, 1);
+    deadline.begun(); // the child's runtime took longer than the deadline to reach its write
+    mock.timers.tick(10_000);
+    assert.equal(stuck, 1);
+  });
 });

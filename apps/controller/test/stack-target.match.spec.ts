@@ -33,6 +33,7 @@ describe('stackOnTarget', () => {
     const target = (srcversion: string) => [{ module: 'hs_misc', file: '/x.ko', version: '2.0', srcversion }];
     assert.equal(stackOnTarget([version('hs_misc', '2.0')], host, target('AAA')), true);
     assert.equal(stackOnTarget([version('hs_misc', '2.0')], host, target('BBB')), false, 'same version, rebuilt');
+    assert.equal(stackOnTarget([version('hs_misc', '2.0')], host), null, 'same version, target srcversion unknown');
   });
 
   it('knows nothing of a file target until a census resolves it', () => {

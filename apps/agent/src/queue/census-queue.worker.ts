@@ -9,6 +9,13 @@ import type { RedisClient } from './redis-connection.js';
 const CONCURRENCY = 4;
 
 /**
+ * `notAfter` is the controller's clock; this host's may run ahead of it. A census read late is
+ * harmless (the controller drops answers nobody waits for), so only a job long past its deadline
+ * is refused, never one a few seconds of clock skew make look late.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 30_000;
+
+/**
  * Answers live census jobs from this host's census queue (libs/contracts host-census): a
  * read-only look at devices, module stack and holders, returned as the job's value. Separate
  * from the swap queue so that a census answers while a swap runs. A job picked up after its
@@ -39,7 +46,7 @@ export class CensusQueueWorker {
     if (!parsed.success) throw new UnrecoverableError(`invalid census job: ${parsed.error.message}`);
     const { hostId, notAfter, devices, modules } = parsed.data;
     if (hostId !== this.hostId) throw new UnrecoverableError(`census for host ${hostId} delivered to ${this.hostId}`);
-    if (Date.now() > notAfter) {
+    if (Date.now() > notAfter + CLOCK_SKEW_ALLOWANCE_MS) {
       throw new UnrecoverableError(`census job expired ${Date.now() - notAfter} ms ago: nobody waits for it`);
     }
     let request;

@@ -8,19 +8,29 @@
 export class ActionDeadline {
   private timer: NodeJS.Timeout;
   private settled = false;
+  private fired = false;
 
   constructor(
     private readonly deadlineMs: number,
     private readonly onStuck: () => void,
   ) {
-    this.timer = setTimeout(onStuck, deadlineMs);
+    this.timer = setTimeout(() => this.fire(), deadlineMs);
   }
 
-  /** The action really begins now: its deadline starts again from here. */
+  /**
+   * The action really begins now: its deadline starts again from here. Once the deadline has
+   * fired (the child took longer than the deadline to get to its write) it is not armed again:
+   * one stuck report per action.
+   */
   begun(): void {
-    if (this.settled) return;
+    if (this.settled || this.fired) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(this.onStuck, this.deadlineMs);
+    this.timer = setTimeout(() => this.fire(), this.deadlineMs);
+  }
+
+  private fire(): void {
+    this.fired = true;
+    this.onStuck();
   }
 
   /** It settled: no stuck report any more. */

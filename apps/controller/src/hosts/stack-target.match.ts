@@ -9,7 +9,8 @@ import type { ModuleStep } from '@hotswap/runbook';
  * the runbook names (a `file` target has none until a census resolves it). Pure.
  *
  * true: every module matches; false: one does not (or is not loaded); null: one cannot be
- * compared (not reported, or nothing known of its target), so the host is not skipped.
+ * compared (not reported, nothing known of its target, or a loaded srcversion with no resolved
+ * target to compare it with), so the host is not skipped.
  */
 export function stackOnTarget(
   stack: readonly ModuleStep[],
@@ -27,6 +28,10 @@ export function stackOnTarget(
     if (!current) match = null;
     else if (!current.loaded) match = false;
     else if (current.srcversion && target?.srcversion) match = current.srcversion === target.srcversion;
+    // The agent compares srcversions whenever the module has one: a module rebuilt without a
+    // version change (a hot fix) runs the same version but not the target, so the version alone
+    // cannot say it until a census resolves the target's srcversion.
+    else if (current.srcversion && !target) match = null;
     else if (targetVersion && current.version) match = current.version === targetVersion;
     else match = null;
     if (match === false) return false;
