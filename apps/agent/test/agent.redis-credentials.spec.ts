@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +96,9 @@ function realAgent(startRedis: (password: string) => Promise<PrivateRedis | Priv
   });
   after(async () => {
     await redis?.stop().catch(() => undefined);
+    // The agents started a simulated host under this state dir; it outlives them by design
+    // (a host outlives its agent), so the test stops it.
+    if (dir) spawnSync('pkill', ['-f', `${dir}/sim-host.sock`]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
