@@ -12,7 +12,12 @@ export function agentMatchesApps(ctx: CheckContext, medianWithinMs: number, maxW
   if (!diffs || diffs.n < expected) {
     return fail(name, `${diffs?.n ?? 0} of ${expected} application cycles have both figures`);
   }
-  const detail = `|agent − app| median ${diffs.median} ms, max ${diffs.max} ms over ${diffs.n} figures`;
+  const { unbindTailMs: tail, absSeenLagMs: lag } = comparison;
+  const parts =
+    tail && lag
+      ? ` (= seen late − unbind tail: |seen late| median ${lag.median} ms, max ${lag.max} ms; first error → unbind returned median ${tail.median} ms, ${tail.min}–${tail.max} ms)`
+      : '';
+  const detail = `|agent − app| median ${diffs.median} ms, max ${diffs.max} ms over ${diffs.n} figures${parts}`;
   return diffs.median <= medianWithinMs && diffs.max <= maxWithinMs ? pass(name, detail) : fail(name, detail);
 }
 

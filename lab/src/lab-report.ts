@@ -72,11 +72,7 @@ export interface LabReport {
   readonly targets: readonly (TargetFile | null)[];
   readonly cycles: readonly CycleSummary[];
   readonly applications: Comparison['applications'];
-  readonly comparison: {
-    readonly basis: Comparison['basis'];
-    readonly note: string;
-    readonly absDiffMs: Comparison['absDiffMs'];
-  };
+  readonly comparison: Omit<Comparison, 'applications'>;
   readonly checks: readonly CheckResult[];
   readonly artifacts: { readonly runDir: string; readonly consoleLog: string; readonly resultsLog: string };
 }

@@ -162,6 +162,7 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
     scenario.checks,
   );
   timings.totalMs = Math.round(performance.now() - started);
+  const { applications, ...comparisonSummary } = comparison;
   const report: LabReport = {
     scenario: scenario.name,
     file,
@@ -178,8 +179,8 @@ export async function runScenario(options: RunOptions): Promise<LabReport> {
     timings,
     targets,
     cycles: summarizeCycles(run, watchedModules(scenario, runbooks)),
-    applications: comparison.applications,
-    comparison: { basis: comparison.basis, note: comparison.note, absDiffMs: comparison.absDiffMs },
+    applications,
+    comparison: comparisonSummary,
     checks,
     artifacts: { runDir, consoleLog, resultsLog },
   };

@@ -12,6 +12,15 @@ export interface AppCycleFigures {
   readonly agentMs: number | null;
   /** agentMs - appMs. */
   readonly diffMs: number | null;
+  /**
+   * diffMs = seenLagMs - unbindTailMs. The agent's clock starts when the unbind write returned
+   * (DESIGN.md, "recovery time"), the application's at its first error: the driver revokes
+   * during the write, so the error comes first by however long the kernel took to finish the
+   * unbind (this figure; null when the unbind did not simply return, as when it blocked).
+   */
+  readonly unbindTailMs: number | null;
+  /** How late the agent saw the reopen: agentMs minus the application's reopen measured from the unbind's return. */
+  readonly seenLagMs: number | null;
   /** How long the application kept its zombie FD open: first error -> close. */
   readonly heldMs: number | null;
   /** The errnos its reopen attempts met, in order (ENOENT: no node yet, ENXIO: not ready). */
@@ -36,11 +45,25 @@ export interface Comparison {
   readonly applications: readonly ApplicationFigures[];
   /** Over every application and cycle. */
   readonly absDiffMs: Stats | null;
+  /** The two parts of the differences, over every application and cycle (see AppCycleFigures). */
+  readonly unbindTailMs: Stats | null;
+  readonly absSeenLagMs: Stats | null;
 }
 
 function agentFigure(report: SwapReport | null, pid: number): number | null {
   const recovery = report?.recoveries.find((entry) => entry.pid === pid);
   return recovery && recovery.seconds !== null ? round1(recovery.seconds * 1000) : null;
+}
+
+/**
+ * When the unbind write returned, on the guest's CLOCK_MONOTONIC: the agent reports it on its
+ * wall clock (Date.now(), to the millisecond), converted with the guest's own pair of readings
+ * (an application's start: CLOCK_REALTIME and CLOCK_MONOTONIC read together).
+ */
+function unbindReturnedAt(report: SwapReport | null, app: AppStart): number | null {
+  const unbind = report?.steps.find((step) => step.phase === 'unbind');
+  if (!report || !unbind?.ok || unbind.endedAt === null || report.blockedUnbind) return null;
+  return unbind.endedAt - (app.realtimeMs - app.monotonicMs);
 }
 
 function figuresOf(app: AppStart, run: LabRun): ApplicationFigures {
@@ -49,12 +72,15 @@ function figuresOf(app: AppStart, run: LabRun): ApplicationFigures {
     const report = cycle.result.kind === 'agent' ? cycle.result.report : null;
     const appMs = own ? round1(own.recoveryMs) : null;
     const agentMs = agentFigure(report, app.pid);
+    const returnedAt = own && agentMs !== null ? unbindReturnedAt(report, app) : null;
     return {
       cycle: cycle.cycle,
       errno: own?.errno ?? null,
       appMs,
       agentMs,
       diffMs: appMs !== null && agentMs !== null ? round1(agentMs - appMs) : null,
+      unbindTailMs: own && returnedAt !== null ? round1(returnedAt - own.errorAt) : null,
+      seenLagMs: own && agentMs !== null && returnedAt !== null ? round1(agentMs - (own.reopenAt - returnedAt)) : null,
       heldMs: own ? round1(own.closedAt - own.errorAt) : null,
       openErrors: own?.openErrors ?? [],
     };
@@ -76,14 +102,21 @@ export function compareRecoveries(run: LabRun): Comparison {
   const applications = run.apps.map((app) => figuresOf(app, run));
   const kinds = new Set(run.cycles.map((cycle) => cycle.result.kind));
   const basis = kinds.has('agent') ? 'agent' : kinds.has('shell') ? 'shell' : 'none';
-  const diffs = applications.flatMap((app) =>
-    app.cycles.flatMap((cycle) => (cycle.diffMs === null ? [] : [Math.abs(cycle.diffMs)])),
-  );
+  const every = (figure: (cycle: AppCycleFigures) => number | null): number[] =>
+    applications.flatMap((app) => app.cycles.flatMap((cycle) => figure(cycle) ?? []));
+  const abs = (value: number | null): number | null => (value === null ? null : Math.abs(value));
   const note =
     basis === 'agent'
       ? 'agent recovery figures (unbind returned -> new node held) against each application’s own (first error -> reopen)'
       : basis === 'shell'
         ? 'the guest ran the shell swap (test/kernel/guest/lab-swap-shell): application figures only, NO agent figures'
         : 'no swap result to compare with';
-  return { basis, note, applications, absDiffMs: stats(diffs) };
+  return {
+    basis,
+    note,
+    applications,
+    absDiffMs: stats(every((cycle) => abs(cycle.diffMs))),
+    unbindTailMs: stats(every((cycle) => cycle.unbindTailMs)),
+    absSeenLagMs: stats(every((cycle) => abs(cycle.seenLagMs))),
+  };
 }

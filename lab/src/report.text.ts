@@ -32,13 +32,15 @@ function applicationLines(report: LabReport): string[] {
     const summary = app.appMs ? `median ${app.appMs.median} ms (${app.appMs.min}–${app.appMs.max})` : 'no figures';
     lines.push(`  ${app.name}  pid ${app.pid}  ${app.node}  holds its zombie ${app.holdMs} ms: ${summary}`);
     const rows = [
-      ['cycle', 'errno', 'app ms', 'agent ms', 'diff ms', 'held ms', 'reopen errors'],
+      ['cycle', 'errno', 'app ms', 'agent ms', 'diff ms', 'seen late', 'unbind tail', 'held ms', 'reopen errors'],
       ...app.cycles.map((cycle) => [
         String(cycle.cycle),
         cycle.errno ?? '—',
         ms(cycle.appMs),
         ms(cycle.agentMs),
         ms(cycle.diffMs),
+        ms(cycle.seenLagMs),
+        ms(cycle.unbindTailMs),
         ms(cycle.heldMs),
         cycle.openErrors.join(',') || '—',
       ]),
@@ -89,6 +91,13 @@ export function renderText(report: LabReport): string {
     lines.push(`applications — ${report.comparison.note}`, ...applicationLines(report));
     const diff = report.comparison.absDiffMs;
     if (diff) lines.push(`  |agent − app|: median ${diff.median} ms, max ${diff.max} ms over ${diff.n}`);
+    const { absSeenLagMs: lag, unbindTailMs: tail } = report.comparison;
+    if (lag && tail) {
+      lines.push(
+        `  diff = seen late (agent − reopen after the unbind returned; |median| ${lag.median} ms, max ${lag.max})` +
+          ` − unbind tail (first error → unbind returned: median ${tail.median} ms, ${tail.min}–${tail.max})`,
+      );
+    }
   }
   lines.push('checks', ...report.checks.map((c) => `  ${STATUS[c.status]}  ${c.check}: ${c.detail}`));
   lines.push(`artifacts: ${report.artifacts.runDir}`);

@@ -100,10 +100,14 @@ describe('a run with the agent', () => {
       appMs: 2200,
       agentMs: 2203,
       diffMs: 3,
+      // The fixture's error comes 0.5 ms after the unbind returned; diffMs = seenLagMs - unbindTailMs.
+      unbindTailMs: -0.5,
+      seenLagMs: 2.5,
       heldMs: 0,
       openErrors: ['ENOENT', 'ENXIO'],
     });
     assert.equal(comparison.absDiffMs?.median, 3.5);
+    assert.deepEqual([comparison.unbindTailMs?.median, comparison.absSeenLagMs?.max], [-0.5, 4.5]);
     const results = verdicts(guestLines(3, (app) => (app === 'fast' ? 3 : -4)));
     assert.deepEqual(
       Object.values(results).filter((status) => status !== 'pass'),

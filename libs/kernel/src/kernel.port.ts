@@ -72,6 +72,13 @@ export interface LoadedModule {
   readonly params: readonly string[];
 }
 
+/** How much a loaded module is in use: what the unload waits on. */
+export interface ModuleUse {
+  readonly refcnt: number;
+  /** Modules that depend on this one. */
+  readonly holders: readonly string[];
+}
+
 /** What a load target resolves to before anything is loaded (`modinfo` of the file). */
 export interface ModuleTarget {
   readonly module: string;
@@ -159,6 +166,11 @@ export interface KernelPort {
   classifyNodes(ref: DeviceRef): Promise<ClassifiedNode[]>;
   /** A loaded module, or null when it is not loaded. */
   module(name: string): Promise<LoadedModule | null>;
+  /**
+   * The refcount and holders of each of `names` (null: not loaded), read at once and cheaply:
+   * polled while zombies close, where `module()` (a dozen reads) would delay the unload.
+   */
+  moduleUse(names: readonly string[]): Promise<Record<string, ModuleUse | null>>;
   /** What a load spec resolves to (the file modprobe would pick, its version and srcversion). */
   resolveTarget(spec: LoadSpec): Promise<ModuleTarget>;
   /** Every process with an open file or mapping whose device number is in `rdevs`. */

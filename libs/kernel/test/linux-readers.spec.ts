@@ -125,6 +125,19 @@ describe('linux adapter, modules on a captured tree', () => {
     assert.equal((await kernel.module('virtio-console'))?.name, 'virtio_console');
   });
 
+  it('reads the use of several modules at once, as module() does; null when not loaded or built in', async () => {
+    const use = await kernel.moduleUse(['mlx5_core', 'ib-core', 'mlx5_ib', 'vt', 'nosuch']);
+    assert.deepEqual(use, {
+      mlx5_core: { refcnt: 1, holders: ['mlx5_ib'] },
+      'ib-core': { refcnt: 2, holders: ['ib_uverbs', 'mlx5_ib'] },
+      mlx5_ib: { refcnt: 0, holders: [] },
+      vt: null,
+      nosuch: null,
+    });
+    const core = await kernel.module('mlx5_core');
+    assert.deepEqual(use.mlx5_core, { refcnt: core?.refcnt, holders: core?.holders });
+  });
+
   it('lists loaded modules from /proc/modules', async () => {
     assert.deepEqual(await kernel.loadedModules(), [
       'hs_misc',

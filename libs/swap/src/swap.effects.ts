@@ -40,7 +40,10 @@ export type SwapEffect =
   | { readonly kind: 'action'; readonly id: number; readonly action: KernelAction; readonly deadlineMs: number }
   /**
    * Poll refcounts until every stack module can be unloaded, or the deadline passes; once free,
-   * count the files still open on the old nodes (zombies the stack did not wait for).
+   * count the files still open on the old nodes (zombies the stack did not wait for) among
+   * `zombiePids`, the processes that held the device before the unbind: only they can hold a
+   * removed node, and looking at them alone is cheap, where a census of the host (~1 s under
+   * QEMU) would hold the unload back.
    */
   | {
       readonly kind: 'await-modules-free';
@@ -48,6 +51,7 @@ export type SwapEffect =
       readonly deadlineMs: number;
       readonly pollMs: number;
       readonly zombieNodes: readonly { readonly rdev: string; readonly ino: number }[];
+      readonly zombiePids: readonly number[];
     }
   /** Read the loaded modules and the devices again (after load and rebind), and after a restore the removed dependencies. */
   | {

@@ -617,6 +617,7 @@ function enter(state: SwapState): SwapEffect[] {
           deadlineMs: plan.zombieCloseDeadlineMs,
           pollMs: plan.pollMs,
           zombieNodes: ctx.devices.flatMap((d) => d.nodes.map((n) => ({ rdev: n.rdev, ino: n.ino }))),
+          zombiePids: ctx.holdersBefore.map((h) => h.pid),
         },
       ];
     case 'unload':

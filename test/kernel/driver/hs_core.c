@@ -45,7 +45,8 @@ struct hs_core_dev {
 	 * Calls into the driver (open, read, write) run inside an SRCU read-side section and
 	 * check `dead` first. Unregister sets `dead`, then synchronize_srcu(): when that returns,
 	 * every call that could have seen dead == false has returned, and every later one sees
-	 * dead == true. SRCU because the driver's callbacks may sleep.
+	 * dead == true. SRCU because the driver's callbacks may sleep; expedited in unregister for
+	 * the reason hs_lab.c gives (the unbind returns a grace period sooner).
 	 */
 	struct srcu_struct srcu;
 	bool dead; /* fenced: READ_ONCE under SRCU, set once by unregister */
@@ -231,7 +232,7 @@ void hs_core_unregister(struct hs_core_dev *cdev)
 	/* 1. Fence, part one: every call into the driver that starts from now on sees dead. */
 	WRITE_ONCE(cdev->dead, true);
 	/* 2. Fence, part two: every call that started before has returned once this does. */
-	synchronize_srcu(&cdev->srcu);
+	synchronize_srcu_expedited(&cdev->srcu);
 	/*
 	 * 3. Revoke: the driver releases its per-file state for every file still open. Those
 	 *    files become zombies owned by the core alone; their release() will not call the

@@ -21,8 +21,9 @@ export async function awaitModulesFree(
   let sawRefcnt = 0;
   for (;;) {
     const excess: Record<string, number> = {};
+    const use = await port.moduleUse(modules);
     for (const name of modules) {
-      const mod = await port.module(name);
+      const mod = use[name];
       if (!mod) continue;
       const stackHolders = mod.holders.filter((h) => modules.includes(h)).length;
       if (mod.refcnt > stackHolders) excess[name] = mod.refcnt;

@@ -164,7 +164,7 @@ export class SwapRunner {
           if (result.kind === 'modules-free' && effect.zombieNodes.length > 0) {
             // Only the report's prediction check uses this count: a census that fails must not
             // turn a free stack into a failed query (and a restore).
-            const zombiesOpen = await this.zombiesOpen(effect.zombieNodes).catch(() => undefined);
+            const zombiesOpen = await this.zombiesOpen(effect.zombieNodes, effect.zombiePids).catch(() => undefined);
             return { ...result, at: this.now(), ...(zombiesOpen === undefined ? {} : { zombiesOpen }) };
           }
           return { ...result, at: this.now() };
@@ -286,10 +286,10 @@ export class SwapRunner {
     }
   }
 
-  /** Files and mappings still open on the old nodes (the same number and inode): zombies. */
-  private async zombiesOpen(nodes: readonly { rdev: string; ino: number }[]): Promise<number> {
+  /** Files and mappings of `pids` still open on the old nodes (the same number and inode): zombies. */
+  private async zombiesOpen(nodes: readonly { rdev: string; ino: number }[], pids: readonly number[]): Promise<number> {
     const old = new Set(nodes.map((n) => `${n.rdev}/${n.ino}`));
-    const holders = await this.port.census([...new Set(nodes.map((n) => n.rdev))]);
+    const holders = await this.port.watch({ pids, units: [] }, [...new Set(nodes.map((n) => n.rdev))]);
     return holders.reduce(
       (n, h) => n + [...h.files, ...h.mappings].filter((f) => old.has(`${f.rdev}/${f.ino}`)).length,
       0,

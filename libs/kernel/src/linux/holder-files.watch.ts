@@ -37,11 +37,14 @@ export class ProcHolderFilesWatch implements HolderFilesWatch {
     const { port1, port2 } = new MessageChannel();
     const wake = new SharedArrayBuffer(4);
     const workerData: LookLoopData = { procRoot, rdevs: rdevs.map(devT), pids: [...pids], wake, port: port2 };
-    this.worker = new Worker(`(${lookLoop.toString()})(require('node:worker_threads'), require('node:fs'))`, {
-      eval: true,
-      workerData,
-      transferList: [port2],
-    });
+    this.worker = new Worker(
+      `(${lookLoop.toString()})(require('node:worker_threads'), require('node:fs'), require('node:os'))`,
+      {
+        eval: true,
+        workerData,
+        transferList: [port2],
+      },
+    );
     this.port = port1;
     this.wake = new Int32Array(wake);
     this.worker.once('online', () => (this.online = true));

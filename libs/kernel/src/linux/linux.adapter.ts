@@ -10,9 +10,10 @@ import type {
   Holder,
   HolderFilesWatch,
   KernelPort,
-  LoadSpec,
   LoadedModule,
+  LoadSpec,
   ModuleTarget,
+  ModuleUse,
   WatchScope,
 } from '../kernel.port.js';
 import { deviceNodeStat, type NodeStatFn } from './device-node.stat.js';
@@ -108,6 +109,9 @@ export class LinuxKernelAdapter implements KernelPort {
   }
   module(name: string): Promise<LoadedModule | null> {
     return this.modules.module(name);
+  }
+  moduleUse(names: readonly string[]): Promise<Record<string, ModuleUse | null>> {
+    return this.modules.use(names);
   }
   resolveTarget(spec: LoadSpec): Promise<ModuleTarget> {
     return this.moduleActions.resolveTarget(spec);

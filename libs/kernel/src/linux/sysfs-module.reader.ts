@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { LoadedModule } from '../kernel.port.js';
+import type { LoadedModule, ModuleUse } from '../kernel.port.js';
 import { exists, listDir, readKernelFile, readOptionalKernelFile } from './kernel-file.reader.js';
 import { validateModuleName } from './kernel-name.validator.js';
 import type { LinuxRoots } from './linux-roots.js';
@@ -32,6 +32,21 @@ export class SysfsModuleReader {
   async procModules(): Promise<ProcModuleEntry[] | null> {
     const text = await readKernelFile(join(this.roots.proc, 'modules'));
     return text === null ? null : parseProcModules(text);
+  }
+
+  /**
+   * Refcount and users of each module from one read of /proc/modules (the same counts as
+   * SYS/module/NAME/refcnt and holders/); a module it does not list is not loaded (or built in,
+   * which no swap unloads).
+   */
+  async use(requested: readonly string[]): Promise<Record<string, ModuleUse | null>> {
+    const entries = (await this.procModules()) ?? [];
+    return Object.fromEntries(
+      requested.map((name) => {
+        const entry = entries.find((e) => e.name === normalizeModuleName(validateModuleName(name)));
+        return [name, entry ? { refcnt: entry.refcnt ?? 0, holders: [...entry.usedBy].sort() } : null];
+      }),
+    );
   }
 
   /** Names of the loaded (not built-in) modules, as /proc/modules lists them. */

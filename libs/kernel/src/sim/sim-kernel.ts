@@ -6,11 +6,13 @@ import type {
   DeviceRef,
   Holder,
   KernelPort,
-  LoadSpec,
   LoadedModule,
+  LoadSpec,
   ModuleTarget,
+  ModuleUse,
   WatchScope,
 } from '../kernel.port.js';
+import { moduleUseOf } from './module-use.of.js';
 import type { SimActionEntry } from './sim-action.log.js';
 import { SimDeviceOps } from './sim-device.ops.js';
 import { SimFileOps } from './sim-file.ops.js';
@@ -79,6 +81,10 @@ export class SimKernel implements KernelPort {
   async module(name: string): Promise<LoadedModule | null> {
     const module = this.s.modules.get(name);
     return module ? this.s.modules.view(module) : null;
+  }
+
+  async moduleUse(names: readonly string[]): Promise<Record<string, ModuleUse | null>> {
+    return moduleUseOf(names, await Promise.all(names.map((name) => this.module(name))));
   }
 
   async resolveTarget(spec: LoadSpec): Promise<ModuleTarget> {

@@ -6,11 +6,13 @@ import type {
   DeviceRef,
   Holder,
   KernelPort,
-  LoadSpec,
   LoadedModule,
+  LoadSpec,
   ModuleTarget,
+  ModuleUse,
   WatchScope,
 } from '../kernel.port.js';
+import { moduleUseOf } from './module-use.of.js';
 import type { SimActionEntry } from './sim-action.log.js';
 import type { CrashTrap, CrashTraps } from './sim-crash.trap.js';
 
@@ -65,6 +67,9 @@ export class SimKernelAdapter implements KernelPort {
   }
   module(name: string): Promise<LoadedModule | null> {
     return this.call('module', { name });
+  }
+  async moduleUse(names: readonly string[]): Promise<Record<string, ModuleUse | null>> {
+    return moduleUseOf(names, await Promise.all(names.map((name) => this.module(name))));
   }
   resolveTarget(spec: LoadSpec): Promise<ModuleTarget> {
     return this.call('resolveTarget', { spec });
