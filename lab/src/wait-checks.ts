@@ -66,11 +66,12 @@ export function unbindBlocked(
     reportedAfter.push(after);
     blockedFor.push(round1(blocked.sinceSeconds * 1000));
     // Reported at the deadline: not before it, and not long after (the agent stays responsive).
-    // 50 ms of slack before: the marker goes only once the write has gone through the driver
-    // core into remove() (up to ~25 ms after the write under TCG), and lab-watch looks every
-    // 5 ms. Without a marker the step's start precedes the write: only "not before" is checked.
+    // 100 ms of slack before: the marker goes only once the write has gone through the driver
+    // core into remove() (up to ~25 ms after the write under TCG on one machine, 54 ms on a
+    // slower one), and lab-watch looks every 5 ms. Without a marker the step's start precedes
+    // the write: only "not before" is checked.
     const late = writeMarker !== undefined && after > ctx.unbindDeadlineMs + withinMs;
-    if (after < ctx.unbindDeadlineMs - 50 || late) {
+    if (after < ctx.unbindDeadlineMs - 100 || late) {
       failures.push(`cycle ${cycle.cycle}: reported blocked ${after} ms after ${from}`);
     }
     const expected = instancesAt(ctx.run, cycle.startAt)
