@@ -72,15 +72,16 @@ function figuresOf(app: AppStart, run: LabRun): ApplicationFigures {
     const report = cycle.result.kind === 'agent' ? cycle.result.report : null;
     const appMs = own ? round1(own.recoveryMs) : null;
     const agentMs = agentFigure(report, app.pid);
-    const returnedAt = own && agentMs !== null ? unbindReturnedAt(report, app) : null;
+    const returnedAt = unbindReturnedAt(report, app);
+    const split = own && agentMs !== null && returnedAt !== null;
     return {
       cycle: cycle.cycle,
       errno: own?.errno ?? null,
       appMs,
       agentMs,
       diffMs: appMs !== null && agentMs !== null ? round1(agentMs - appMs) : null,
-      unbindTailMs: own && returnedAt !== null ? round1(returnedAt - own.errorAt) : null,
-      seenLagMs: own && agentMs !== null && returnedAt !== null ? round1(agentMs - (own.reopenAt - returnedAt)) : null,
+      unbindTailMs: split ? round1(returnedAt - own.errorAt) : null,
+      seenLagMs: split ? round1(agentMs - (own.reopenAt - returnedAt)) : null,
       heldMs: own ? round1(own.closedAt - own.errorAt) : null,
       openErrors: own?.openErrors ?? [],
     };

@@ -40,10 +40,11 @@ export class SysfsModuleReader {
    * which no swap unloads).
    */
   async use(requested: readonly string[]): Promise<Record<string, ModuleUse | null>> {
+    const names = requested.map((name) => normalizeModuleName(validateModuleName(name)));
     const entries = (await this.procModules()) ?? [];
     return Object.fromEntries(
-      requested.map((name) => {
-        const entry = entries.find((e) => e.name === normalizeModuleName(validateModuleName(name)));
+      requested.map((name, i) => {
+        const entry = entries.find((e) => e.name === names[i]);
         return [name, entry ? { refcnt: entry.refcnt ?? 0, holders: [...entry.usedBy].sort() } : null];
       }),
     );
