@@ -390,12 +390,17 @@ function onBlocked(state: SwapState & { phase: 'unbind-blocked' }, event: SwapEv
   if (event.kind === 'census-taken' && event.purpose === 'blocking' && ctx.blocked) {
     // Note when each blocking holder lets go: in the wait scheme its recovery clock starts there.
     const ids = identitiesOf(device?.nodes ?? []);
-    const still = new Set(event.holders.filter((h) => holdsAny(h, ids)).map((h) => h.pid));
+    const holding = event.holders.filter((h) => holdsAny(h, ids));
+    const still = new Set(holding.map((h) => h.pid));
     const closed = ctx.blocked.holders.filter((h) => !still.has(h.pid) && ctx.closedAt[h.pid] === undefined);
+    const named = new Set(ctx.blocked.holders.map((h) => h.pid));
+    const joined = holding.filter((h) => !named.has(h.pid));
     // Most polls change nothing: the same state means nothing to journal.
-    if (closed.length === 0) return { state, effects: [] };
+    if (closed.length === 0 && joined.length === 0) return { state, effects: [] };
     const closedAt = { ...ctx.closedAt, ...Object.fromEntries(closed.map((h) => [h.pid, event.at])) };
-    return { state: { ...state, ctx: { ...ctx, closedAt } }, effects: [] };
+    const blocked = { ...ctx.blocked, holders: [...ctx.blocked.holders, ...joined.map(summarizeHolder)] };
+    const noted = { ...state, ctx: { ...ctx, closedAt, blocked } };
+    return joined.length === 0 ? { state: noted, effects: [] } : onJoined(noted, joined);
   }
   if (event.kind === 'timer-fired' && event.name === 'grace' && !state.killed) {
     return signalHolders({ ...state, killed: true }, 'SIGKILL');
@@ -413,11 +418,34 @@ function onBlocked(state: SwapState & { phase: 'unbind-blocked' }, event: SwapEv
   return afterUnbind(settled, state.index, event.at);
 }
 
+/**
+ * A process that opened the device after the census named the holders (before the write reached
+ * the driver, or while a driver that keeps its node waits): it holds the unbind up like the
+ * others, so it is named, and under policy `signal` it gets SIGTERM now and its own grace period
+ * if the first one has run out; left alone, it would block the unbind for ever.
+ */
+function onJoined(state: SwapState & { phase: 'unbind-blocked' }, joined: readonly Holder[]): Transition {
+  const detail = `PIDs ${pidList(joined)} opened ${state.ctx.blocked?.device ?? 'the device'} while its unbind was blocked`;
+  const noted: SwapEffect = { kind: 'progress', phase: 'unbind-blocked', status: 'blocked', detail };
+  if (state.ctx.plan.blockedUnbind.policy !== 'signal') return { state, effects: [noted] };
+  const signalled = signalHolders(state, 'SIGTERM', new Set(joined.map((h) => h.pid)));
+  if (!state.killed) return { state: signalled.state, effects: [noted, ...signalled.effects] };
+  const graced = { ...(signalled.state as SwapState & { phase: 'unbind-blocked' }), killed: false };
+  const timer: SwapEffect = { kind: 'timer', name: 'grace', ms: state.ctx.plan.blockedUnbind.graceMs };
+  return { state: graced, effects: [noted, ...signalled.effects, timer] };
+}
+
 /** Blocked-unbind policy `signal`: SIGTERM the holders now, SIGKILL whoever is left after the grace. */
-function signalHolders(state: SwapState & { phase: 'unbind-blocked' }, signal: 'SIGTERM' | 'SIGKILL'): Transition {
+function signalHolders(
+  state: SwapState & { phase: 'unbind-blocked' },
+  signal: 'SIGTERM' | 'SIGKILL',
+  only: ReadonlySet<number> | null = null,
+): Transition {
   let ctx = state.ctx;
   const effects: SwapEffect[] = [];
-  const holding = (ctx.blocked?.holders ?? []).filter((h) => ctx.closedAt[h.pid] === undefined);
+  const holding = (ctx.blocked?.holders ?? []).filter(
+    (h) => ctx.closedAt[h.pid] === undefined && (only === null || only.has(h.pid)),
+  );
   for (const holder of holding) {
     effects.push({
       kind: 'action',

@@ -259,6 +259,49 @@ describe('swap state machine', () => {
     );
   });
 
+  it('a process that opens the device while the unbind is blocked is named and signalled, with its own grace', () => {
+    const p = { ...plan, blockedUnbind: { policy: 'signal' as const, graceMs: 500 } };
+    let { state } = start({ swapId: 's', hostId: 'h', plan: p, at: 1 });
+    ({ state } = next(state, { kind: 'inspected', at: 2, devices, modules: previous, targets, holders, ...noExtras }));
+    assert.equal(state.phase, 'unbind');
+    const unbindId = state.phase === 'unbind' ? state.actionId : -1;
+    ({ state } = next(state, { kind: 'action-stuck', at: 3, id: unbindId }));
+    assert.equal(state.phase, 'unbind-blocked');
+    const signals = (effects: readonly SwapEffect[]) =>
+      effects.flatMap((e) =>
+        e.kind === 'action' && e.action.kind === 'signal' ? [`${e.action.signal} ${e.action.pid}`] : [],
+      );
+    const late: Holder = { ...holders[0]!, pid: 200, comm: 'restarted' };
+    const census = (at: number, who: Holder[]): SwapEvent => ({
+      kind: 'census-taken',
+      at,
+      purpose: 'blocking',
+      holders: who,
+    });
+
+    // Within the first grace: SIGTERM for the newcomer alone, no new timer.
+    let t = next(state, census(4, [...holders, late]));
+    assert.deepEqual(signals(t.effects), ['SIGTERM 200']);
+    assert.ok(!t.effects.some((e) => e.kind === 'timer'));
+    assert.deepEqual(
+      t.state.ctx.blocked?.holders.map((h) => h.pid),
+      [100, 200],
+    );
+    assert.deepEqual(next(t.state, census(5, [...holders, late])).effects, [], 'a known holder is not signalled again');
+    t = next(t.state, { kind: 'timer-fired', at: 6, name: 'grace' });
+    assert.deepEqual(signals(t.effects), ['SIGKILL 100', 'SIGKILL 200']);
+
+    // After the grace ran out: SIGTERM, then a grace of its own before its SIGKILL.
+    const later: Holder = { ...holders[0]!, pid: 300, comm: 'restarted' };
+    t = next(t.state, census(7, [later]));
+    assert.deepEqual(signals(t.effects), ['SIGTERM 300']);
+    assert.ok(t.effects.some((e) => e.kind === 'timer' && e.name === 'grace' && e.ms === 500));
+    assert.deepEqual(resume(t.state), resume(JSON.parse(JSON.stringify(t.state)) as SwapState));
+    t = next(t.state, { kind: 'timer-fired', at: 8, name: 'grace' });
+    assert.deepEqual(signals(t.effects), ['SIGKILL 300']);
+    assert.deepEqual(Object.keys(t.state.ctx.closedAt), ['100', '200']);
+  });
+
   it('zombie FDs that never close: nothing is unloaded, the old driver is rebound', () => {
     const run = drive({ actions: [], modulesFree: [false], verifyOk: [], policy: 'fail' });
     assert.equal(run.final.phase === 'done' && run.final.outcome, 'failed-restored');
