@@ -192,6 +192,12 @@ export interface KernelPort {
   ): HolderFilesWatch;
 
   /**
+   * Gets the next `filesWatch` ready ahead of time, where starting one takes a while (a thread):
+   * called before an unbind, so that the watch is already looking when the holders reopen.
+   */
+  prepareFilesWatch?(): void;
+
+  /**
    * Kernel actions. Each may block in the kernel (an unbind in the wait scheme does not return
    * until every file on the device is closed): callers put a deadline on them and never assume
    * they return. They reject with a KernelActionError when the kernel refuses.

@@ -164,11 +164,37 @@ describe('linux adapter, the files watch of known holders (a worker thread)', ()
     await watch.flush();
   });
 
+  it('one started ahead serves the next filesWatch alone; the adapter’s close ends one left unused', async () => {
+    const adapter = new LinuxKernelAdapter();
+    adapter.prepareFilesWatch();
+    adapter.prepareFilesWatch(); // one at a time: the second call keeps the first
+    const h = holder();
+    const fd = await h.open('/dev/zero');
+    const toldA: FilesSighting[] = [];
+    const toldB: FilesSighting[] = [];
+    const a = adapter.filesWatch([ZERO], [h.pid], (s) => toldA.push(s));
+    const b = adapter.filesWatch([ZERO], [h.pid], (s) => toldB.push(s));
+    assert.notEqual(a, b);
+    watches.push(a, b);
+    const sawFd = (told: FilesSighting[]) => told.some((s) => s.files.some((f) => f.fd === fd));
+    for (let waited = 0; !(sawFd(toldA) && sawFd(toldB)); waited += 20) {
+      assert.ok(waited < 30_000, 'both watches tell the holder’s file'); // a liveness bound, not a speed claim
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(toldA.length, 1, 'the prepared watch was told what to look for once');
+
+    adapter.prepareFilesWatch();
+    await adapter.close();
+    adapter.prepareFilesWatch(); // closed: nothing is started
+    await adapter.close();
+  });
+
   it('left open, it does not keep the agent alive', async () => {
     const watchModule = new URL('../src/linux/holder-files.watch.js', import.meta.url).href;
     const script = `
       const { ProcHolderFilesWatch } = await import(${JSON.stringify(watchModule)});
-      new ProcHolderFilesWatch('/proc', ['${ZERO}'], [process.pid], Date.now, () => undefined);
+      new ProcHolderFilesWatch('/proc', Date.now).watch(['${ZERO}'], [process.pid], () => undefined);
+      new ProcHolderFilesWatch('/proc', Date.now); // started ahead, never told to watch
       console.log('watching');
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {

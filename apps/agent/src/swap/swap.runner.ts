@@ -264,6 +264,8 @@ export class SwapRunner {
       case 'unbind': {
         const device = await this.port.device(action.device);
         if (device && device.driver === null) return;
+        // The recovery watch starts once the unbind returns: its thread starts meanwhile.
+        this.port.prepareFilesWatch?.();
         return this.port.unbind(action.device, writing);
       }
       case 'bind': {

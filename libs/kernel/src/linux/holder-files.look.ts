@@ -5,12 +5,13 @@ import type * as WorkerThreads from 'node:worker_threads';
 /** What the look loop is started with (its worker's `workerData`). */
 export interface LookLoopData {
   readonly procRoot: string;
-  /** The wanted device numbers as glibc `dev_t` values, in decimal (what `stat` with bigint says). */
-  readonly rdevs: readonly string[];
-  readonly pids: readonly number[];
   /** Int32 [0]: bumped by the agent after each message it posts, so a waiting loop wakes at once. */
   readonly wake: SharedArrayBuffer;
-  /** The agent's messages: `{ follow: pids }`, `{ flush: id }`, `{ stop: true }`. */
+  /**
+   * The agent's messages: `{ rdevs, follow: pids }` (what to look for, at whom: until then the
+   * loop idles), `{ follow: pids }`, `{ flush: id }`, `{ stop: true }`. `rdevs` are the wanted
+   * device numbers as glibc `dev_t` values, in decimal (what `stat` with bigint says).
+   */
   readonly port: WorkerThreads.MessagePort;
 }
 
@@ -69,11 +70,11 @@ export function lookLoop(threads: typeof WorkerThreads, fs: typeof Fs, os: typeo
     // Not allowed (an unprivileged agent, a test): the loop runs at the agent's own priority.
   }
   const wake = new Int32Array(data.wake);
-  const wanted = new Set(data.rdevs);
+  let wanted = new Set<string>();
   const unwanted = new Map<number, Map<string, string>>(); // pid -> fd -> link on another device
   const told = new Map<number, string>(); // pid -> key of the files last posted
   const recentCosts: number[] = [];
-  let pids = [...data.pids];
+  let pids: number[] = [];
   const post = (message: LookMessage): void => data.port.postMessage(message);
 
   const readlink = (path: string): string | null => {
@@ -146,8 +147,9 @@ export function lookLoop(threads: typeof WorkerThreads, fs: typeof Fs, os: typeo
     // agent may ask the next one while this loop is still reading its messages.
     const flushes: number[] = [];
     for (let message = threads.receiveMessageOnPort(data.port); message;) {
-      const body = message.message as { follow?: number[]; flush?: number; stop?: true };
+      const body = message.message as { rdevs?: string[]; follow?: number[]; flush?: number; stop?: true };
       if (body.stop) return;
+      if (body.rdevs) wanted = new Set(body.rdevs);
       if (body.follow) pids = body.follow;
       if (body.flush !== undefined) flushes.push(body.flush);
       message = threads.receiveMessageOnPort(data.port);

@@ -14,6 +14,12 @@ const FLUSH_GIVE_UP_MS = 1000;
  * The Linux files watch: holder-files.look.ts's loop in a worker thread, its stamps converted to
  * the agent's clock (`now()` minus how long ago on CLOCK_MONOTONIC, which both threads read), so
  * a sighting is dated when the fd table was read however late its message is heard.
+ *
+ * It is made in two steps because a worker thread takes a while to start: ~0.1 s on a busy
+ * host, a second or more under QEMU/TCG, where an application that reopened in that time was
+ * seen only by the slower full poll, 60-110 ms late. The constructor starts the worker idle;
+ * `watch()` tells it what to look for. The adapter makes one ahead of an unbind
+ * (`prepareFilesWatch`), so that it is running when the device goes.
  */
 export class ProcHolderFilesWatch implements HolderFilesWatch {
   private readonly worker: Worker;
@@ -26,17 +32,15 @@ export class ProcHolderFilesWatch implements HolderFilesWatch {
   /** Before the loop runs, no look has been taken: nothing to flush. */
   private online = false;
   private stuck = false;
+  private onSighting: ((sighting: FilesSighting) => void) | null = null;
 
   constructor(
     procRoot: string,
-    rdevs: readonly string[],
-    pids: readonly number[],
     private readonly now: () => number,
-    private readonly onSighting: (sighting: FilesSighting) => void,
   ) {
     const { port1, port2 } = new MessageChannel();
     const wake = new SharedArrayBuffer(4);
-    const workerData: LookLoopData = { procRoot, rdevs: rdevs.map(devT), pids: [...pids], wake, port: port2 };
+    const workerData: LookLoopData = { procRoot, wake, port: port2 };
     this.worker = new Worker(
       `(${lookLoop.toString()})(require('node:worker_threads'), require('node:fs'), require('node:os'))`,
       {
@@ -61,6 +65,14 @@ export class ProcHolderFilesWatch implements HolderFilesWatch {
     };
     this.worker.once('error', ended);
     this.worker.once('exit', ended);
+  }
+
+  /** Starts looking at `pids`' files on the device numbers `rdevs` ("MAJOR:MINOR"). Once. */
+  watch(rdevs: readonly string[], pids: readonly number[], onSighting: (sighting: FilesSighting) => void): this {
+    if (this.onSighting) throw new Error('this files watch is already watching');
+    this.onSighting = onSighting;
+    this.tell({ rdevs: rdevs.map(devT), follow: [...pids] });
+    return this;
   }
 
   follow(pids: readonly number[]): void {
@@ -116,7 +128,7 @@ export class ProcHolderFilesWatch implements HolderFilesWatch {
     }
     const { pid, atNs, files } = message.sighting;
     const at = this.now() - Number(process.hrtime.bigint() - atNs) / 1e6;
-    this.onSighting({
+    this.onSighting?.({
       pid,
       at,
       files: files.map((f) => ({ fd: f.fd, path: f.path, deleted: false, rdev: formatDev(f.rdev), ino: f.ino })),

@@ -71,6 +71,8 @@ export class LinuxKernelAdapter implements KernelPort {
   private readonly routes: NetworkRouteReader;
   private readonly now: () => number;
   private closed = false;
+  /** A files watch started ahead of its use (prepareFilesWatch), not watching yet. */
+  private spare: ProcHolderFilesWatch | null = null;
 
   constructor(options: LinuxKernelAdapterOptions = {}) {
     this.roots = resolveLinuxRoots(options.roots);
@@ -127,7 +129,13 @@ export class LinuxKernelAdapter implements KernelPort {
     pids: readonly number[],
     onSighting: (sighting: FilesSighting) => void,
   ): HolderFilesWatch {
-    return new ProcHolderFilesWatch(this.roots.proc, rdevs, pids, this.now, onSighting);
+    const watch = this.spare ?? new ProcHolderFilesWatch(this.roots.proc, this.now);
+    this.spare = null;
+    return watch.watch(rdevs, pids, onSighting);
+  }
+  /** Starts the next files watch's worker now, idle (see ProcHolderFilesWatch); one at a time. */
+  prepareFilesWatch(): void {
+    if (!this.closed) this.spare ??= new ProcHolderFilesWatch(this.roots.proc, this.now);
   }
 
   // --- the port: kernel actions (each in a child process; the caller keeps the deadline) ---
@@ -255,6 +263,8 @@ export class LinuxKernelAdapter implements KernelPort {
   async close(): Promise<void> {
     this.closed = true;
     this.runner.detach();
+    await this.spare?.close();
+    this.spare = null;
   }
 
   private act<T>(action: () => Promise<T>): Promise<T> {

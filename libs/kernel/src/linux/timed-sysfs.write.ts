@@ -2,6 +2,15 @@ import { KernelActionError, type KernelActionErrorCode } from '../kernel-action.
 import type { CommandSpec } from './kernel-action.runner.js';
 
 /**
+ * The writer's nice value when it may raise it (root or CAP_SYS_NICE, as the agent runs). The
+ * unbind wakes every holder at once (each gets its first error during the write): at the
+ * holders' priority, the writer waited behind them, inside remove() and again before its stamp,
+ * and dated the return that much late. The look loop of the recovery watch runs at the same
+ * nice value (holder-files.look.ts).
+ */
+const WRITER_NICE = -10;
+
+/**
  * A sysfs write whose return the child that makes it stamps itself: the agent's own Node.js
  * (`process.execPath`, present wherever the agent runs) opens the file without creating or
  * truncating it, writes the value in one write(2), reads CLOCK_MONOTONIC (`process.hrtime`)
@@ -17,6 +26,11 @@ import type { CommandSpec } from './kernel-action.runner.js';
 const CHILD_SCRIPT = `
 const fs = require('node:fs');
 const [path, value] = process.argv.slice(1);
+try {
+  require('node:os').setPriority(${WRITER_NICE});
+} catch {
+  // Not allowed (an unprivileged agent, a test): the write runs at the agent's own priority.
+}
 let written;
 try {
   const fd = fs.openSync(path, fs.constants.O_WRONLY);
