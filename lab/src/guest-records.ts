@@ -27,6 +27,8 @@ export const appCycleSchema = z.looseObject({
   cycle: z.number().int(),
   errno: z.string(),
   errorAt: ms,
+  /** Read just before close(): what the close's release wakes may run before closedAt is read. */
+  closingAt: ms,
   closedAt: ms,
   reopenAt: ms,
   recoveryMs: ms,

@@ -61,7 +61,7 @@ export function unloadAfterClose(ctx: CheckContext, withinMs: number): CheckResu
   const failures: string[] = [];
   const delays: number[] = [];
   for (const cycle of ctx.run.cycles) {
-    const closes = [...cycle.apps.values()].map((app) => app.closedAt);
+    const closes = [...cycle.apps.values()].map((app) => app.closingAt);
     const start = unloadStart(ctx, cycle);
     if (closes.length === 0 || start === null) {
       failures.push(`cycle ${cycle.cycle}: no close or no unload time`);
@@ -70,8 +70,8 @@ export function unloadAfterClose(ctx: CheckContext, withinMs: number): CheckResu
     const delay = round1(start - Math.max(...closes));
     delays.push(delay);
     if (delay < -1 || delay > withinMs)
-      failures.push(`cycle ${cycle.cycle}: unload began ${delay} ms after the last close`);
+      failures.push(`cycle ${cycle.cycle}: unload began ${delay} ms after the last close() began`);
   }
   const range = delays.length > 0 ? `${Math.min(...delays)}–${Math.max(...delays)} ms` : 'n/a';
-  return verdict(name, failures, `unload began ${range} after the last zombie closed`);
+  return verdict(name, failures, `unload began ${range} after the last zombie's close() began`);
 }

@@ -146,19 +146,20 @@ export function oldDriverRebound(ctx: CheckContext): CheckResult {
     }
     if (cycle.apps.size < run.apps.length) failures.push(`cycle ${cycle.cycle}: not every holder reopened`);
     const rebindAt = guestMonotonic(run, rebind.startedAt);
-    const closes = [...cycle.apps.values()].map((app) => app.closedAt);
+    const closes = [...cycle.apps.values()].map((app) => app.closingAt);
     if (closes.length === 0 || rebindAt === null) {
       failures.push(`cycle ${cycle.cycle}: no application closed and reopened`);
       continue;
     }
     const delay = round1(rebindAt - Math.max(...closes));
     delays.push(delay);
-    if (delay < 0) failures.push(`cycle ${cycle.cycle}: rebind began ${-delay} ms before the holders closed`);
+    if (delay < 0)
+      failures.push(`cycle ${cycle.cycle}: rebind began ${-delay} ms before the holders closed (their close() began)`);
   }
   const range = delays.length > 0 ? `${Math.min(...delays)}–${Math.max(...delays)} ms` : 'n/a';
   return verdict(
     name,
     failures,
-    `${swappedModule} never unloaded, version unchanged; the old driver rebound ${range} after the last holder closed; every holder reopened`,
+    `${swappedModule} never unloaded, version unchanged; the old driver rebound ${range} after the last holder's close() began; every holder reopened`,
   );
 }

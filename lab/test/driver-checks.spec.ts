@@ -44,7 +44,15 @@ const appStart = (name: string, pid: number, openedAt: number, ino: number): str
     ino,
   });
 
-const appCycle = (name: string, pid: number, cycle: number, errorAt: number, closedAt: number, reopenAt: number) =>
+const appCycle = (
+  name: string,
+  pid: number,
+  cycle: number,
+  errorAt: number,
+  closedAt: number,
+  reopenAt: number,
+  closingAt = closedAt,
+) =>
   JSON.stringify({
     t: 'cycle',
     name,
@@ -52,6 +60,7 @@ const appCycle = (name: string, pid: number, cycle: number, errorAt: number, clo
     cycle,
     errno: 'ENODEV',
     errorAt,
+    closingAt,
     closedAt,
     reopenAt,
     recoveryMs: reopenAt - errorAt,
@@ -282,6 +291,45 @@ describe('driver checks: wait scheme (the agent against the applications)', () =
 
   it('fail when a holder left no app-end (killed, not terminated)', () => {
     assert.equal(statuses(context(waitLines(false), ['w1', 'w2']), WAIT)['holders-signalled'], 'fail');
+  });
+
+  it('old-driver-rebound: the rebind comes after the holder began to close, however late it read its clock after', () => {
+    /** One wait-fail cycle: h1 lets go at 5000 ms, the agent rebinds at `rebindAt`; close() returned at 5000 + `closeTook`. */
+    const failLines = (rebindAt: number, closeTook: number): string[] => {
+      const t0 = 10_000;
+      return [
+        '{"t":"init","at":1000,"release":"6.1.0-56-amd64","uptime":"1.0","scenario":"hs-wait-fail"}',
+        mod('hs_lab', 1100, 'live', 1, '1.0'),
+        appStart('h1', 31, 1200, 100),
+        JSON.stringify({ t: 'cycle-start', cycle: 1, variant: 0, at: t0 }),
+        appCycle('h1', 31, 1, t0 + 100, t0 + 5000 + closeTook, t0 + 5100, t0 + 5000),
+        report(1, {
+          outcome: 'failed-restored',
+          steps: [{ phase: 'restore-rebind', startedAt: t0 + rebindAt + WALL, endedAt: t0 + 5050 + WALL, ok: true }],
+        }),
+        JSON.stringify({
+          t: 'swap',
+          cycle: 1,
+          exit: 1,
+          startAt: t0,
+          endAt: t0 + 5060,
+          settledAt: t0 + 5200,
+          settled: true,
+        }),
+        '{"t":"done","at":20000}',
+      ];
+    };
+    const rebound = (lines: string[]) => {
+      const ctx = { ...context(lines), cyclesWanted: 1 };
+      return evaluateChecks(ctx, [{ check: 'old-driver-rebound' }]).find((r) => r.check === 'old-driver-rebound');
+    };
+    assert.equal(rebound(failLines(5003, 0.5))?.status, 'pass');
+    // The close woke the blocked unbind, and h1 read its clock again only after the rebind had begun.
+    const late = rebound(failLines(5003, 20));
+    assert.equal(late?.status, 'pass', late?.detail);
+    const early = rebound(failLines(4990, 0.5));
+    assert.equal(early?.status, 'fail');
+    assert.match(early?.detail ?? '', /rebind began 10 ms before the holders closed/);
   });
 
   it('swaps-fail and old-driver-rebound fail on swaps that succeeded with a new version', () => {

@@ -113,6 +113,7 @@ export function guestLines(cycles: number, agentDelta?: (app: string) => number)
           errno: 'ENODEV',
           op: 'write',
           errorAt,
+          closingAt: errorAt + app.holdMs,
           closedAt: errorAt + app.holdMs,
           reopenAt: errorAt + 2200,
           recoveryMs: 2200,

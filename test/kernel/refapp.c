@@ -254,6 +254,12 @@ int main(int argc, char **argv)
 			while (nanosleep(&hold, &hold) == -1 && errno == EINTR && !stop_requested) {
 			}
 		}
+		/*
+		 * Both sides of close(): the driver's release runs inside it, and whatever that
+		 * wakes (an unbind waiting for the last close) may run before this process reads
+		 * the clock again. "After the close" means after closingAt.
+		 */
+		double closing_at = mono_ms();
 		close(fd);
 		double closed_at = mono_ms();
 		clock_gettime(CLOCK_MONOTONIC, &next);
@@ -263,9 +269,10 @@ int main(int argc, char **argv)
 		describe_fd(fd, fdinfo, sizeof fdinfo);
 		cycle++;
 		emit("{\"t\":\"cycle\",\"name\":\"%s\",\"pid\":%d,\"cycle\":%ld,\"errno\":\"%s\",\"op\":\"%s\","
-		     "\"errorAt\":%.3f,\"closedAt\":%.3f,\"reopenAt\":%.3f,\"recoveryMs\":%.3f,"
+		     "\"errorAt\":%.3f,\"closingAt\":%.3f,\"closedAt\":%.3f,\"reopenAt\":%.3f,\"recoveryMs\":%.3f,"
 		     "\"openErrors\":[%s],\"openAttempts\":%ld,\"okOps\":%ld,%s}",
-		     o.name, getpid(), cycle, errno_name(err), op, error_at, closed_at, reopen_at, reopen_at - error_at,
+		     o.name, getpid(), cycle, errno_name(err), op, error_at, closing_at, closed_at, reopen_at,
+		     reopen_at - error_at,
 		     seen, attempts, ok_ops, fdinfo);
 		ok_ops = 0;
 	}
