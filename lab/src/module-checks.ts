@@ -25,9 +25,9 @@ function unloadedAt(ctx: CheckContext, cycle: SwapCycle): number | null {
   return gone?.at ?? null;
 }
 
-/** Applications whose zombie was still open at `at`. */
+/** Applications whose zombie was still open at `at`: before their close() began. */
 function zombiesOpenAt(cycle: SwapCycle, at: number): string[] {
-  return [...cycle.apps.values()].filter((app) => app.errorAt <= at && at < app.closedAt).map((app) => app.name);
+  return [...cycle.apps.values()].filter((app) => app.errorAt <= at && at < app.closingAt).map((app) => app.name);
 }
 
 function loadedVersions(ctx: CheckContext, field: 'version' | 'srcversion'): CheckResult {

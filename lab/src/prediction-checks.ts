@@ -24,9 +24,10 @@ function observed(ctx: CheckContext, cycle: SwapCycle, prediction: SwapPredictio
       const gone = moduleSamples(ctx.run, ctx.swappedModule, cycle.startAt, cycle.settledAt).find(
         (sample) => sample.state === 'absent',
       );
-      const held = [...cycle.apps.values()].filter((app) => app.closedAt - app.errorAt > 1);
+      // Open means before its close() began (closingAt): the close may end before closedAt is read.
+      const held = [...cycle.apps.values()].filter((app) => app.closingAt - app.errorAt > 1);
       if (!gone || held.length === 0) return null;
-      return held.some((app) => app.errorAt <= gone.at && gone.at < app.closedAt) ? 'free' : 'waits';
+      return held.some((app) => app.errorAt <= gone.at && gone.at < app.closingAt) ? 'free' : 'waits';
     }
     case 'errno': {
       // refapp's first error on its zombie; "NODE-GONE" is not an errno (the wait scheme).
