@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -165,15 +165,22 @@ describe('linux adapter, the files watch of known holders (a worker thread)', ()
   });
 
   it('one started ahead serves the next filesWatch alone; the adapter’s close ends one left unused', async () => {
-    const adapter = new LinuxKernelAdapter();
-    adapter.prepareFilesWatch();
-    adapter.prepareFilesWatch(); // one at a time: the second call keeps the first
+    // A worker's thread is made when the worker is: this process's task count tells which
+    // call started one.
+    const threads = (): number => readdirSync('/proc/self/task').length;
     const h = holder();
     const fd = await h.open('/dev/zero');
+    const adapter = new LinuxKernelAdapter();
+    const before = threads();
+    adapter.prepareFilesWatch();
+    adapter.prepareFilesWatch(); // one at a time: the second call keeps the first
+    assert.equal(threads(), before + 1, 'the prepared watch started its thread');
     const toldA: FilesSighting[] = [];
     const toldB: FilesSighting[] = [];
     const a = adapter.filesWatch([ZERO], [h.pid], (s) => toldA.push(s));
+    assert.equal(threads(), before + 1, 'the first watch is the prepared one');
     const b = adapter.filesWatch([ZERO], [h.pid], (s) => toldB.push(s));
+    assert.equal(threads(), before + 2, 'the next one starts its own');
     assert.notEqual(a, b);
     watches.push(a, b);
     const sawFd = (told: FilesSighting[]) => told.some((s) => s.files.some((f) => f.fd === fd));
